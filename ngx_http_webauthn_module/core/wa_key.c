@@ -1,0 +1,389 @@
+/*
+ * COSE_Key (RFC 9052/9053, RFC 8230) to a verification key.
+ *
+ * The algorithm is bound to the key type and curve: an ES256 key must be a
+ * P-256 point, an RS256 key an RSA modulus of 2048 bits or more, and so on.
+ * A key that carries private material is refused.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+
+#include "wa_internal.h"
+
+
+#define WA_COSE_KTY      1
+#define WA_COSE_ALG      3
+#define WA_COSE_CRV      -1         /* EC2 and OKP */
+#define WA_COSE_X        -2
+#define WA_COSE_Y        -3
+#define WA_COSE_D        -4
+#define WA_COSE_RSA_N    -1
+#define WA_COSE_RSA_E    -2
+
+#define WA_KTY_OKP       1
+#define WA_KTY_EC2       2
+#define WA_KTY_RSA       3
+
+#define WA_RSA_MIN_BITS  2048
+#define WA_RSA_MAX_BITS  16384
+
+
+struct wa_key_s {
+    EVP_PKEY  *pkey;
+    int32_t    alg;
+};
+
+
+static const uint8_t *
+wa_cose_bytes(const cbor_item_t *map, int64_t label, size_t *len)
+{
+    cbor_item_t  *v;
+
+    v = wa_cbor_map_get_int(map, label);
+    if (v == NULL || !cbor_isa_bytestring(v)
+        || cbor_bytestring_is_indefinite(v))
+    {
+        return NULL;
+    }
+
+    *len = cbor_bytestring_length(v);
+
+    return cbor_bytestring_handle(v);
+}
+
+
+static wa_rc_t
+wa_key_build(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **out,
+    wa_err_t *err)
+{
+    int            ok;
+    OSSL_PARAM    *params;
+    EVP_PKEY_CTX  *ctx;
+
+    params = OSSL_PARAM_BLD_to_param(bld);
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+
+    ok = params != NULL && ctx != NULL
+         && EVP_PKEY_fromdata_init(ctx) == 1
+         && EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) == 1;
+
+    OSSL_PARAM_free(params);
+    EVP_PKEY_CTX_free(ctx);
+
+    return ok ? WA_OK : wa_fail(err, WA_ERR_KEY_INVALID, "cose.key");
+}
+
+
+static wa_rc_t
+wa_key_ec2(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
+{
+    int              ok;
+    size_t           xlen, ylen, flen;
+    int64_t          crv;
+    wa_rc_t          rc;
+    const char      *group;
+    const uint8_t   *x, *y;
+    EVP_PKEY_CTX    *cctx;
+    OSSL_PARAM_BLD  *bld;
+    uint8_t          point[1 + 2 * 66];
+
+    if (wa_cbor_int(wa_cbor_map_get_int(map, WA_COSE_CRV), &crv) != 0) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.crv");
+    }
+
+    switch (crv) {
+    case 1:  group = "P-256"; flen = 32; ok = alg == WA_ALG_ES256; break;
+    case 2:  group = "P-384"; flen = 48; ok = alg == WA_ALG_ES384; break;
+    case 3:  group = "P-521"; flen = 66; ok = alg == WA_ALG_ES512; break;
+    default:
+        return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.crv");
+    }
+
+    if (!ok) {
+        return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.crv_alg");
+    }
+
+    x = wa_cose_bytes(map, WA_COSE_X, &xlen);
+    y = wa_cose_bytes(map, WA_COSE_Y, &ylen);
+
+    /* Compressed points (y as a bool) are not allowed by WebAuthn. */
+    if (x == NULL || y == NULL || xlen != flen || ylen != flen) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.point");
+    }
+
+    point[0] = 0x04;
+    memcpy(point + 1, x, flen);
+    memcpy(point + 1 + flen, y, flen);
+
+    bld = OSSL_PARAM_BLD_new();
+    if (bld == NULL
+        || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                            group, 0)
+        || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                             point, 1 + 2 * flen))
+    {
+        OSSL_PARAM_BLD_free(bld);
+        return wa_fail(err, WA_ERR_INTERNAL, "cose.memory");
+    }
+
+    rc = wa_key_build("EC", bld, out, err);
+    OSSL_PARAM_BLD_free(bld);
+
+    if (rc != WA_OK) {
+        return rc;
+    }
+
+    /* Point on the curve and not the identity: an invalid point would
+     * make every later verification meaningless. */
+    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, *out, NULL);
+    ok = cctx != NULL && EVP_PKEY_public_check(cctx) == 1;
+    EVP_PKEY_CTX_free(cctx);
+
+    if (!ok) {
+        EVP_PKEY_free(*out);
+        *out = NULL;
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.point");
+    }
+
+    return WA_OK;
+}
+
+
+static wa_rc_t
+wa_key_okp(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
+{
+    int             id;
+    size_t          xlen, want;
+    int64_t         crv;
+    const uint8_t  *x;
+
+    if (wa_cbor_int(wa_cbor_map_get_int(map, WA_COSE_CRV), &crv) != 0) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.crv");
+    }
+
+    if (crv == 6) {
+        id = EVP_PKEY_ED25519;
+        want = 32;
+        if (alg != WA_ALG_EDDSA && alg != WA_ALG_ED25519) {
+            return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.crv_alg");
+        }
+
+    } else if (crv == 7) {
+        id = EVP_PKEY_ED448;
+        want = 57;
+        if (alg != WA_ALG_EDDSA && alg != WA_ALG_ED448) {
+            return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.crv_alg");
+        }
+
+    } else {
+        return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.crv");
+    }
+
+    x = wa_cose_bytes(map, WA_COSE_X, &xlen);
+    if (x == NULL || xlen != want) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.x");
+    }
+
+    *out = EVP_PKEY_new_raw_public_key(id, NULL, x, xlen);
+    if (*out == NULL) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.x");
+    }
+
+    return WA_OK;
+}
+
+
+static wa_rc_t
+wa_key_rsa(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
+{
+    size_t           nlen, elen, bits;
+    wa_rc_t          rc;
+    BIGNUM          *bn, *be;
+    const uint8_t   *n, *e;
+    OSSL_PARAM_BLD  *bld;
+
+    switch (alg) {
+    case WA_ALG_RS256: case WA_ALG_RS384: case WA_ALG_RS512:
+    case WA_ALG_PS256: case WA_ALG_PS384: case WA_ALG_PS512:
+        break;
+    default:
+        return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.kty_alg");
+    }
+
+    /* Private members (d, p, q, ...) have labels -3 to -12. */
+    if (wa_cbor_map_get_int(map, -3) != NULL) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.private_key");
+    }
+
+    n = wa_cose_bytes(map, WA_COSE_RSA_N, &nlen);
+    e = wa_cose_bytes(map, WA_COSE_RSA_E, &elen);
+
+    if (n == NULL || e == NULL || nlen == 0 || elen == 0 || elen > 8
+        || n[0] == 0 || e[0] == 0 || !(e[elen - 1] & 1))
+    {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.rsa");
+    }
+
+    bits = nlen * 8;
+    while (!(n[0] & (0x80 >> (nlen * 8 - bits)))) {
+        bits--;
+    }
+
+    if (bits < WA_RSA_MIN_BITS || bits > WA_RSA_MAX_BITS
+        || (elen == 1 && e[0] < 3))
+    {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.rsa_size");
+    }
+
+    bn = BN_bin2bn(n, (int) nlen, NULL);
+    be = BN_bin2bn(e, (int) elen, NULL);
+    bld = OSSL_PARAM_BLD_new();
+
+    if (bn == NULL || be == NULL || bld == NULL
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
+    {
+        rc = wa_fail(err, WA_ERR_INTERNAL, "cose.memory");
+
+    } else {
+        rc = wa_key_build("RSA", bld, out, err);
+    }
+
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+
+    return rc;
+}
+
+
+static wa_rc_t
+wa_key_from_map(const cbor_item_t *map, int32_t *alg_out, EVP_PKEY **pkey,
+    wa_err_t *err)
+{
+    int64_t       kty, alg;
+    cbor_item_t  *a;
+
+    if (!cbor_isa_map(map)) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.map");
+    }
+
+    if (wa_cbor_int(wa_cbor_map_get_int(map, WA_COSE_KTY), &kty) != 0) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.kty");
+    }
+
+    /* WebAuthn requires alg, and as an integer (COSE would allow text). */
+    a = wa_cbor_map_get_int(map, WA_COSE_ALG);
+    if (a == NULL) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.alg");
+    }
+
+    if (wa_cbor_int(a, &alg) != 0 || alg < INT32_MIN || alg > INT32_MAX
+        || !wa_alg_supported((int32_t) alg))
+    {
+        return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.alg");
+    }
+
+    *alg_out = (int32_t) alg;
+
+    switch (kty) {
+    case WA_KTY_EC2:
+        if (wa_cbor_map_get_int(map, WA_COSE_D) != NULL) {
+            return wa_fail(err, WA_ERR_KEY_INVALID, "cose.private_key");
+        }
+        return wa_key_ec2(map, (int32_t) alg, pkey, err);
+
+    case WA_KTY_OKP:
+        if (wa_cbor_map_get_int(map, WA_COSE_D) != NULL) {
+            return wa_fail(err, WA_ERR_KEY_INVALID, "cose.private_key");
+        }
+        return wa_key_okp(map, (int32_t) alg, pkey, err);
+
+    case WA_KTY_RSA:
+        return wa_key_rsa(map, (int32_t) alg, pkey, err);
+
+    default:
+        return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.kty");
+    }
+}
+
+
+wa_rc_t
+wa_key_from_cose(const uint8_t *cose, size_t len, wa_key_t **out,
+    wa_err_t *err)
+{
+    int32_t       alg = 0;
+    wa_rc_t       rc;
+    EVP_PKEY     *pkey;
+    wa_key_t     *key;
+    cbor_item_t  *map;
+
+    *out = NULL;
+
+    if (len > WA_MAX_AUTH_DATA) {
+        return wa_fail(err, WA_ERR_TOO_LARGE, "cose.size");
+    }
+
+    rc = wa_cbor_decode(cose, len, WA_CBOR_CANONICAL, &map, NULL, err);
+    if (rc != WA_OK) {
+        return rc;
+    }
+
+    pkey = NULL;
+    rc = wa_key_from_map(map, &alg, &pkey, err);
+    cbor_decref(&map);
+
+    if (rc != WA_OK) {
+        EVP_PKEY_free(pkey);
+        return rc;
+    }
+
+    key = calloc(1, sizeof(wa_key_t));
+    if (key == NULL) {
+        EVP_PKEY_free(pkey);
+        return wa_fail(err, WA_ERR_INTERNAL, "cose.memory");
+    }
+
+    key->pkey = pkey;
+    key->alg = alg;
+    *out = key;
+
+    return WA_OK;
+}
+
+
+int32_t
+wa_key_alg(const wa_key_t *key)
+{
+    return key->alg;
+}
+
+
+EVP_PKEY *
+wa_key_pkey(const wa_key_t *key)
+{
+    return key->pkey;
+}
+
+
+void
+wa_key_free(wa_key_t *key)
+{
+    if (key != NULL) {
+        EVP_PKEY_free(key->pkey);
+        free(key);
+    }
+}
+
+
+wa_rc_t
+wa_key_verify(const wa_key_t *key, const uint8_t *data, size_t len,
+    const uint8_t *sig, size_t sig_len, int ber, wa_err_t *err)
+{
+    return wa_pkey_verify(key->pkey, key->alg, data, len, sig, sig_len, ber,
+                          err);
+}
