@@ -64,28 +64,42 @@ wa_sha256(const uint8_t *p, size_t len, uint8_t out[32])
 }
 
 
+/*
+ * One digest context per thread, reused: EVP_DigestInit_ex() on a context
+ * that already holds the same digest skips the provider's allocation.
+ */
+static _Thread_local EVP_MD_CTX  *wa_md_ctx;
+
+
+static int
+wa_digest(const EVP_MD *md, const uint8_t *a, size_t alen, const uint8_t *b,
+    size_t blen, uint8_t *out, unsigned int *out_len)
+{
+    if (wa_md_ctx == NULL) {
+        wa_md_ctx = EVP_MD_CTX_new();
+        if (wa_md_ctx == NULL) {
+            return 0;
+        }
+    }
+
+    return EVP_DigestInit_ex(wa_md_ctx, md, NULL)
+           && EVP_DigestUpdate(wa_md_ctx, a, alen)
+           && (blen == 0 || EVP_DigestUpdate(wa_md_ctx, b, blen))
+           && EVP_DigestFinal_ex(wa_md_ctx, out, out_len);
+}
+
+
 void
 wa_sha256_2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     uint8_t out[32])
 {
-    EVP_MD_CTX  *ctx;
-
     pthread_once(&wa_md_once, wa_md_init);
 
-    ctx = EVP_MD_CTX_new();
-
-    if (ctx == NULL
-        || !EVP_DigestInit_ex(ctx, wa_md_sha256, NULL)
-        || !EVP_DigestUpdate(ctx, a, alen)
-        || (blen > 0 && !EVP_DigestUpdate(ctx, b, blen))
-        || !EVP_DigestFinal_ex(ctx, out, NULL))
-    {
+    if (!wa_digest(wa_md_sha256, a, alen, b, blen, out, NULL)) {
         /* Only allocation can fail here; a zero digest matches nothing
          * the caller compares it with, so the check fails closed. */
         memset(out, 0, 32);
     }
-
-    EVP_MD_CTX_free(ctx);
 }
 
 
@@ -343,24 +357,26 @@ wa_verify_eddsa(EVP_PKEY *pkey, const uint8_t *data, size_t len,
 }
 
 
-/* ECDSA and RSA: hash here, then a raw EVP_PKEY_verify over the digest. */
-static wa_rc_t
-wa_verify_digest(EVP_PKEY *pkey, int32_t alg, const EVP_MD *md,
-    const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len,
-    wa_err_t *err)
+/*
+ * Prepares a verification context for pkey and alg: ECDSA and RSA verify a
+ * digest we compute, so the context holds the padding and nothing about
+ * the message, and one context serves any number of verifications.
+ */
+EVP_PKEY_CTX *
+wa_verify_ctx_new(EVP_PKEY *pkey, int32_t alg)
 {
     int            ok;
-    unsigned int   dlen;
-    uint8_t        dgst[EVP_MAX_MD_SIZE];
+    const EVP_MD  *md;
     EVP_PKEY_CTX  *ctx;
 
-    if (!EVP_Digest(data, len, dgst, &dlen, md, NULL)) {
-        return wa_fail(err, WA_ERR_INTERNAL, "signature.digest");
+    md = wa_alg_md(alg);
+    if (md == NULL) {
+        return NULL;
     }
 
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     if (ctx == NULL) {
-        return wa_fail(err, WA_ERR_INTERNAL, "signature.memory");
+        return NULL;
     }
 
     ok = EVP_PKEY_verify_init(ctx) == 1;
@@ -382,12 +398,32 @@ wa_verify_digest(EVP_PKEY *pkey, int32_t alg, const EVP_MD *md,
         }
     }
 
-    ok = ok && EVP_PKEY_verify(ctx, sig, sig_len, dgst, dlen) == 1;
+    if (!ok) {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
 
-    EVP_PKEY_CTX_free(ctx);
+    return ctx;
+}
 
-    return ok ? WA_OK
-              : wa_fail(err, WA_ERR_SIGNATURE_INVALID, "signature.verify");
+
+/* ECDSA and RSA: hash here, then a raw EVP_PKEY_verify over the digest. */
+static wa_rc_t
+wa_verify_digest(EVP_PKEY_CTX *ctx, const EVP_MD *md, const uint8_t *data,
+    size_t len, const uint8_t *sig, size_t sig_len, wa_err_t *err)
+{
+    unsigned int  dlen;
+    uint8_t       dgst[EVP_MAX_MD_SIZE];
+
+    if (!wa_digest(md, data, len, NULL, 0, dgst, &dlen)) {
+        return wa_fail(err, WA_ERR_INTERNAL, "signature.digest");
+    }
+
+    if (EVP_PKEY_verify(ctx, sig, sig_len, dgst, dlen) != 1) {
+        return wa_fail(err, WA_ERR_SIGNATURE_INVALID, "signature.verify");
+    }
+
+    return WA_OK;
 }
 
 
@@ -431,9 +467,20 @@ wa_rc_t
 wa_pkey_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data, size_t len,
     const uint8_t *sig, size_t sig_len, int ber, wa_err_t *err)
 {
+    return wa_pkey_verify_ctx(pkey, NULL, alg, data, len, sig, sig_len, ber,
+                              err);
+}
+
+
+wa_rc_t
+wa_pkey_verify_ctx(EVP_PKEY *pkey, EVP_PKEY_CTX *ctx, int32_t alg,
+    const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len,
+    int ber, wa_err_t *err)
+{
     size_t          order, der_len;
     wa_rc_t         rc;
     const EVP_MD   *md;
+    EVP_PKEY_CTX   *own;
     uint8_t         der[WA_MAX_SIGNATURE + 8];
 
     if (pkey == NULL || !wa_pkey_fits_alg(pkey, alg)) {
@@ -468,5 +515,18 @@ wa_pkey_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data, size_t len,
         }
     }
 
-    return wa_verify_digest(pkey, alg, md, data, len, sig, sig_len, err);
+    own = NULL;
+
+    if (ctx == NULL) {
+        ctx = own = wa_verify_ctx_new(pkey, alg);
+        if (ctx == NULL) {
+            return wa_fail(err, WA_ERR_INTERNAL, "signature.context");
+        }
+    }
+
+    rc = wa_verify_digest(ctx, md, data, len, sig, sig_len, err);
+
+    EVP_PKEY_CTX_free(own);
+
+    return rc;
 }

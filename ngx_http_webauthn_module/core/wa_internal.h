@@ -71,6 +71,16 @@ const EVP_MD *wa_alg_md(int32_t alg);
 wa_rc_t wa_pkey_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data,
     size_t len, const uint8_t *sig, size_t sig_len, int ber, wa_err_t *err);
 
+/* The same with a context from wa_verify_ctx_new() for pkey and alg
+ * (NULL: one is made for this call).  The context is not thread-safe. */
+wa_rc_t wa_pkey_verify_ctx(EVP_PKEY *pkey, EVP_PKEY_CTX *ctx, int32_t alg,
+    const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len,
+    int ber, wa_err_t *err);
+
+/* A reusable verification context for ECDSA and RSA keys, NULL on
+ * failure or for another key type. */
+EVP_PKEY_CTX *wa_verify_ctx_new(EVP_PKEY *pkey, int32_t alg);
+
 /* The credential key's EVP_PKEY (borrowed). */
 EVP_PKEY *wa_key_pkey(const wa_key_t *key);
 
