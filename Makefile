@@ -15,7 +15,7 @@ WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
               -Wpointer-arith -Wstrict-prototypes
 CORE_DIR   := ngx_http_webauthn_module/core
 CORE_SRCS  := $(sort $(wildcard $(CORE_DIR)/*.c))
-CORE_HDRS  := include/wa.h $(CORE_DIR)/wa_internal.h
+CORE_HDRS  := include/wa.h $(wildcard $(CORE_DIR)/*.h)
 CORE_LIBS  := -lssl -lcrypto -lcbor -ljansson
 INCLUDES   := -Iinclude -I$(CORE_DIR)
 
