@@ -71,6 +71,10 @@ wa_att_sig_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data,
         return wa_fail(err, WA_ERR_ATTESTATION_INVALID, "attStmt.sig");
     }
 
+    if (rc == WA_ERR_ALGORITHM_UNSUPPORTED) {
+        return wa_fail(err, rc, "attStmt.alg");
+    }
+
     return rc;
 }
 
