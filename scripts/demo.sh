@@ -1,0 +1,150 @@
+#!/bin/sh
+# The demo: a private Redis and nginx with the module, both on 127.0.0.1,
+# everything under build/demo.  Re-runnable: a running demo is stopped
+# first.  The Debian packages must be there (make deps, or make demo).
+#
+#   scripts/demo.sh          build the module, (re)start, print where to look
+#   scripts/demo.sh stop     stop both
+#
+# Environment: DEMO_PORT (8080), DEMO_REDIS_PORT (6390), BUILD (build),
+# NGINX (/usr/sbin/nginx).
+
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) build=$BUILD ;;
+*)  build=$root/$BUILD ;;
+esac
+
+demo=$build/demo
+port=${DEMO_PORT:-8080}
+redis_port=${DEMO_REDIS_PORT:-6390}
+nginx=${NGINX:-/usr/sbin/nginx}
+module=$build/ngx_http_webauthn_module.so
+
+# is the process of pid file $1 running (a zombie is not)?
+alive() {
+    [ -f "$1" ] || return 1
+    pid=$(cat "$1")
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ -r "/proc/$pid/stat" ] || return 0
+    ! sed 's/^.*) //' "/proc/$pid/stat" | grep -q '^Z'
+}
+
+# waits up to 5 s for the process in pid file $1 to exit
+wait_gone() {
+    i=0
+    while alive "$1" && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    ! alive "$1"
+}
+
+stop() {
+    if alive "$demo/logs/nginx.pid"; then
+        "$nginx" -p "$demo/" -c conf/nginx.conf -e logs/error.log -s quit \
+            2>/dev/null || kill "$(cat "$demo/logs/nginx.pid")"
+        wait_gone "$demo/logs/nginx.pid" \
+            || kill -9 "$(cat "$demo/logs/nginx.pid")" 2>/dev/null || true
+    fi
+
+    if alive "$demo/redis/redis.pid"; then
+        redis-cli -h 127.0.0.1 -p "$redis_port" shutdown >/dev/null 2>&1 \
+            || kill "$(cat "$demo/redis/redis.pid")"
+        wait_gone "$demo/redis/redis.pid" \
+            || kill -9 "$(cat "$demo/redis/redis.pid")" 2>/dev/null || true
+    fi
+
+    rm -f "$demo/logs/nginx.pid" "$demo/redis/redis.pid"
+}
+
+port_busy() {
+    if command -v ss >/dev/null 2>&1; then
+        ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    fi
+}
+
+case ${1:-start} in
+stop)
+    stop
+    echo "demo: stopped"
+    exit 0
+    ;;
+start)
+    ;;
+*)
+    echo "usage: $0 [start|stop]" >&2
+    exit 2
+    ;;
+esac
+
+stop
+
+for p in "$port" "$redis_port"; do
+    if port_busy "$p"; then
+        echo "demo: 127.0.0.1:$p is in use; set DEMO_PORT or" \
+             "DEMO_REDIS_PORT" >&2
+        exit 1
+    fi
+done
+
+make --no-print-directory -C "$root" BUILD="$build" module
+
+mkdir -p "$demo/conf" "$demo/logs" "$demo/redis" "$demo/tmp"
+rm -rf "$demo/html"
+cp -R examples/demo/html "$demo/html"
+sed -i "s/@PORT@/$port/g" "$demo/html/index.html"
+
+# secrets are made once and kept, so that sessions survive a restart
+(
+    umask 077
+    [ -s "$demo/conf/session.keys" ] \
+        || openssl rand -hex 32 > "$demo/conf/session.keys"
+    [ -s "$demo/conf/admin.tokens" ] \
+        || openssl rand -hex 32 > "$demo/conf/admin.tokens"
+)
+[ -s "$demo/conf/htpasswd" ] \
+    || printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" \
+           > "$demo/conf/htpasswd"
+
+sed -e "s#@MODULE@#$module#g" \
+    -e "s#@PORT@#$port#g" \
+    -e "s#@REDIS_PORT@#$redis_port#g" \
+    examples/demo/nginx.conf > "$demo/conf/nginx.conf"
+
+redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$demo/redis" \
+    --daemonize yes --pidfile "$demo/redis/redis.pid" \
+    --logfile "$demo/logs/redis.log" --save "" --appendonly yes
+
+"$nginx" -p "$demo/" -c conf/nginx.conf -e logs/error.log
+
+i=0
+until alive "$demo/logs/nginx.pid" && port_busy "$port"; do
+    i=$((i + 1))
+    if [ $i -gt 50 ]; then
+        echo "demo: nginx did not start, see $demo/logs/error.log" >&2
+        tail -n 5 "$demo/logs/error.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+cat <<EOT
+
+demo: running
+
+  open      http://localhost:$port/   (user demo, password demo)
+  try       curl -u demo:demo http://localhost:$port/account/
+  logs      $demo/logs/  (error.log, access.log, redis.log)
+  config    $demo/conf/nginx.conf
+  redis     redis-cli -p $redis_port
+  stop      scripts/demo.sh stop
+
+EOT

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Installs, with apt-get, what the build, the tests and the demo need, and
+# only what is missing: a second run does nothing.  Debian 12, as root.
+#
+# nginx and redis-server are installed for their binaries and headers; the
+# tests and the demo run private instances on their own ports, so the
+# system services are not started (policy-rc.d), and when this script
+# installs them on a systemd host they are also disabled, so that they do
+# not take ports 80 and 6379 at the next boot.
+
+set -eu
+
+PACKAGES="
+    build-essential make gcc pkg-config
+    nginx nginx-dev
+    libssl-dev libcbor-dev libjansson-dev libhiredis-dev
+    redis-server redis-tools
+    perl libtest-base-perl
+    clang libclang-rt-14-dev valgrind
+    curl openssl jq
+"
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null \
+        | grep -q '^install ok installed$'
+}
+
+missing=
+for p in $PACKAGES; do
+    installed "$p" || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+    echo "deps: everything is installed"
+    exit 0
+fi
+
+echo "deps: missing:$missing"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: run as root, or: sudo apt-get install$missing" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+policy=/usr/sbin/policy-rc.d
+
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# deps.sh: no service starts while installing\n' \
+        > "$policy"
+    echo 'exit 101' >> "$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT INT TERM
+fi
+
+# A fresh image has no package lists; stale lists fail with 404s: in both
+# cases update and try again.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+    apt-get update -q
+fi
+
+# shellcheck disable=SC2086
+if ! apt-get install -y -q --no-install-recommends $missing; then
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ -d /run/systemd/system ]; then
+    for svc in nginx redis-server; do
+        case " $missing " in
+        *" $svc "*)
+            systemctl disable --now "$svc" >/dev/null 2>&1 || true
+            ;;
+        esac
+    done
+fi
+
+echo "deps: installed:$missing"
