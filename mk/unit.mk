@@ -22,9 +22,11 @@ UNIT_TESTS     := $(patsubst $(UNIT_DIR)/%.c,%,$(sort $(wildcard $(UNIT_DIR)/tes
 UNIT_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer
 ASAN_BUILD     := $(BUILD)/asan-unit
-WA_VECTORS     ?= $(firstword $(wildcard ../shared/vectors/webauthn-l3-spec.json \
-                   shared/vectors/webauthn-l3-spec.json) \
-                   ../shared/vectors/webauthn-l3-spec.json)
+# The spec's test vectors: the founders' shared copy when the checkout has
+# one beside it, else the copy kept in the repository (same file, so a
+# clone elsewhere still runs every test).
+WA_VECTORS     ?= $(firstword $(wildcard ../shared/vectors/webauthn-l3-spec.json) \
+                   tests/vectors/webauthn-l3-spec.json)
 UNIT_INCLUDES  := -Iinclude -I$(SOFTAUTH_DIR) -I$(UNIT_DIR)
 
 # Written by another engineer: linked into test_negative when present.

@@ -12,7 +12,7 @@
 : "${WA_VERIFY:=build/webauthn-verify}"
 : "${WA_SOFTAUTH:=build/wa-softauth}"
 : "${WA_TEST_VECTORS:=build/vectors/test_vectors}"
-: "${WA_VECTORS:=../shared/vectors/webauthn-l3-spec.json}"
+: "${WA_VECTORS:=tests/vectors/webauthn-l3-spec.json}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -10,7 +10,7 @@
  *
  * Entry point: int wa_test_attest_formats(void), the number of failed
  * checks; one "ok - name" / "not ok - name" line per check.  The vectors
- * file is $WA_VECTORS, or ../shared/vectors/webauthn-l3-spec.json relative
+ * file is $WA_VECTORS, or tests/vectors/webauthn-l3-spec.json relative
  * to the repository root (the working directory of the unit tests).
  */
 
@@ -29,7 +29,7 @@
 #include <wa.h>
 
 
-#define NEG_DEFAULT_VECTORS  "../shared/vectors/webauthn-l3-spec.json"
+#define NEG_DEFAULT_VECTORS  "tests/vectors/webauthn-l3-spec.json"
 
 /* A time inside the vectors' certificates (2024-01-01 .. 3024-01-01). */
 #define NEG_TIME_VALID       1735689600     /* 2025-01-01 */
