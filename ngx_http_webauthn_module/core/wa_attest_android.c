@@ -339,23 +339,6 @@ wa_android_check_ext(X509 *leaf, const uint8_t *client_data_hash,
 }
 
 
-/* A definite byte string of 1..max octets. */
-static int
-wa_android_bytes(const cbor_item_t *it, size_t max, const uint8_t **p,
-    size_t *len)
-{
-    if (it == NULL || !cbor_isa_bytestring(it)
-        || !cbor_bytestring_is_definite(it))
-    {
-        return -1;
-    }
-
-    *p = cbor_bytestring_handle(it);
-    *len = cbor_bytestring_length(it);
-
-    return (*len == 0 || *len > max || *p == NULL) ? -1 : 0;
-}
-
 
 /*
  * sig over authenticatorData || clientDataHash with the leaf's key
@@ -439,7 +422,7 @@ wa_att_android_key(const wa_att_input_t *in, wa_att_output_t *out,
     if (alg_it == NULL || wa_cbor_int(alg_it, &alg) != 0) {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.alg");
     }
-    if (wa_android_bytes(sig_it, WA_MAX_SIGNATURE, &sig, &sig_len) != 0) {
+    if (wa_cbor_bytes(sig_it, WA_MAX_SIGNATURE, &sig, &sig_len) != 0) {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.sig");
     }
     if (x5c == NULL) {

@@ -830,23 +830,6 @@ wa_tpm_check_aik(X509 *cert, const uint8_t *aaguid, wa_err_t *err)
 }
 
 
-/* A definite byte string of 1..max octets. */
-static int
-wa_tpm_bytes(const cbor_item_t *it, size_t max, const uint8_t **p,
-    size_t *len)
-{
-    if (it == NULL || !cbor_isa_bytestring(it)
-        || !cbor_bytestring_is_definite(it))
-    {
-        return -1;
-    }
-
-    *p = cbor_bytestring_handle(it);
-    *len = cbor_bytestring_length(it);
-
-    return (*len == 0 || *len > max || *p == NULL) ? -1 : 0;
-}
-
 
 /*
  * sig over certInfo with the AIK (8.3 "Verify the sig is a valid
@@ -927,15 +910,15 @@ wa_att_tpm(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
     if (x5c == NULL) {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.x5c");
     }
-    if (wa_tpm_bytes(sig_it, WA_MAX_SIGNATURE, &sig, &sig_len) != 0) {
+    if (wa_cbor_bytes(sig_it, WA_MAX_SIGNATURE, &sig, &sig_len) != 0) {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.sig");
     }
-    if (wa_tpm_bytes(ci_it, WA_TPM_MAX_CERT_INFO, &cert_info,
+    if (wa_cbor_bytes(ci_it, WA_TPM_MAX_CERT_INFO, &cert_info,
                      &cert_info_len) != 0)
     {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.certInfo");
     }
-    if (wa_tpm_bytes(pa_it, WA_TPM_MAX_PUB_AREA, &pub_area,
+    if (wa_cbor_bytes(pa_it, WA_TPM_MAX_PUB_AREA, &pub_area,
                      &pub_area_len) != 0)
     {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.pubArea");

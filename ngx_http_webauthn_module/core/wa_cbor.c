@@ -433,3 +433,20 @@ wa_cbor_text_is(const cbor_item_t *item, const char *s)
     return cbor_string_length(item) == len
            && memcmp(cbor_string_handle(item), s, len) == 0;
 }
+
+
+int
+wa_cbor_bytes(const cbor_item_t *item, size_t max, const uint8_t **p,
+    size_t *len)
+{
+    if (item == NULL || !cbor_isa_bytestring(item)
+        || !cbor_bytestring_is_definite(item))
+    {
+        return -1;
+    }
+
+    *p = cbor_bytestring_handle(item);
+    *len = cbor_bytestring_length(item);
+
+    return (*len == 0 || *len > max || *p == NULL) ? -1 : 0;
+}

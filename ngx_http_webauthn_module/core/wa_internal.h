@@ -51,6 +51,10 @@ cbor_item_t *wa_cbor_map_get_int(const cbor_item_t *map, int64_t key);
  * item is not an integer or does not fit int64_t. */
 int wa_cbor_int(const cbor_item_t *item, int64_t *v);
 
+/* A definite byte string of 1..max bytes into *p, *len: 0, else -1. */
+int wa_cbor_bytes(const cbor_item_t *item, size_t max, const uint8_t **p,
+    size_t *len);
+
 /* Text string item equal to s? */
 int wa_cbor_text_is(const cbor_item_t *item, const char *s);
 
