@@ -33,7 +33,8 @@ static wa_rc_t wa_cbor_scan_item(wa_cbor_scan_t *s, unsigned depth);
 
 /* Reads an item head: major type, and the argument (a value or length). */
 static wa_rc_t
-wa_cbor_head(wa_cbor_scan_t *s, unsigned *major, uint64_t *arg)
+wa_cbor_head(wa_cbor_scan_t *s, unsigned *major, uint64_t *arg,
+    unsigned *info)
 {
     uint8_t   ib, ai;
     size_t    n, i;
@@ -46,6 +47,7 @@ wa_cbor_head(wa_cbor_scan_t *s, unsigned *major, uint64_t *arg)
     ib = s->p[s->pos++];
     *major = ib >> 5;
     ai = ib & 0x1f;
+    *info = ai;
 
     if (ai < 24) {
         *arg = ai;
@@ -207,7 +209,7 @@ wa_cbor_scan_map(wa_cbor_scan_t *s, uint64_t n, unsigned depth)
 static wa_rc_t
 wa_cbor_scan_item(wa_cbor_scan_t *s, unsigned depth)
 {
-    unsigned  major = 0;
+    unsigned  major = 0, info = 0;
     uint64_t  arg = 0, i;
     wa_rc_t   rc;
 
@@ -215,7 +217,7 @@ wa_cbor_scan_item(wa_cbor_scan_t *s, unsigned depth)
         return wa_fail(s->err, WA_ERR_MALFORMED, "cbor.too_deep");
     }
 
-    rc = wa_cbor_head(s, &major, &arg);
+    rc = wa_cbor_head(s, &major, &arg, &info);
     if (rc != WA_OK) {
         return rc;
     }
@@ -262,7 +264,10 @@ wa_cbor_scan_item(wa_cbor_scan_t *s, unsigned depth)
         return wa_fail(s->err, WA_ERR_MALFORMED, "cbor.tag");
 
     default: /* 7 */
-        if ((s->p[s->pos - 1] & 0x1f) == 24 && arg < 32) {
+        /* false, true, null, undefined and floats; the other simple
+         * values are unassigned, never used by WebAuthn, and libcbor
+         * refuses them too. */
+        if (info < 20 || info == 24) {
             return wa_fail(s->err, WA_ERR_MALFORMED, "cbor.simple_value");
         }
 
