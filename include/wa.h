@@ -153,6 +153,12 @@ typedef struct {
     size_t               n_top_origins;
 
     unsigned             allow_cross_origin:1;
+
+    /* With allow_cross_origin: a cross-origin clientDataJSON must name its
+     * embedder (topOrigin, from top_origins).  Off by default, since
+     * clients before WebAuthn Level 3 do not send topOrigin. */
+    unsigned             require_top_origin:1;
+
     unsigned             require_uv:1;
 
     /* Accept BER-encoded (non-minimal) ECDSA signatures by re-encoding them

@@ -77,8 +77,11 @@ wa_apple_check_nonce(const wa_att_input_t *in, X509 *leaf, wa_err_t *err)
                        "attStmt.x5c[0].nonce");
     }
 
-    wa_sha256_2(in->auth_data, in->auth_data_len, in->client_data_hash, 32,
-                expect);
+    if (wa_sha256_2(in->auth_data, in->auth_data_len, in->client_data_hash,
+                    32, expect) != 0)
+    {
+        return wa_fail(err, WA_ERR_INTERNAL, "attStmt.x5c[0].nonce");
+    }
 
     if (!wa_ct_equal(nonce, 32, expect, 32)) {
         return wa_fail(err, WA_ERR_ATTESTATION_INVALID,

@@ -57,10 +57,10 @@ wa_alg_md(int32_t alg)
 }
 
 
-void
+int
 wa_sha256(const uint8_t *p, size_t len, uint8_t out[32])
 {
-    wa_sha256_2(p, len, NULL, 0, out);
+    return wa_sha256_2(p, len, NULL, 0, out);
 }
 
 
@@ -89,17 +89,21 @@ wa_digest(const EVP_MD *md, const uint8_t *a, size_t alen, const uint8_t *b,
 }
 
 
-void
+int
 wa_sha256_2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     uint8_t out[32])
 {
     pthread_once(&wa_md_once, wa_md_init);
 
-    if (!wa_digest(wa_md_sha256, a, alen, b, blen, out, NULL)) {
-        /* Only allocation can fail here; a zero digest matches nothing
-         * the caller compares it with, so the check fails closed. */
-        memset(out, 0, 32);
+    /* A digest that could not be fetched or computed must stop the
+     * ceremony: a placeholder value could be matched by an attacker. */
+    if (wa_md_sha256 == NULL
+        || !wa_digest(wa_md_sha256, a, alen, b, blen, out, NULL))
+    {
+        return -1;
     }
+
+    return 0;
 }
 
 
@@ -427,22 +431,34 @@ wa_verify_digest(EVP_PKEY_CTX *ctx, const EVP_MD *md, const uint8_t *data,
 }
 
 
+/* Is pkey an EC key on the named curve?  The name, not the size: 256-bit
+ * curves other than P-256 (secp256k1, brainpool) must not pass as ES256. */
+static int
+wa_pkey_is_curve(EVP_PKEY *pkey, const char *curve)
+{
+    char  name[64];
+
+    return EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC
+           && EVP_PKEY_get_group_name(pkey, name, sizeof(name), NULL) == 1
+           && strcmp(name, curve) == 0;
+}
+
+
 /* Does the key's type (and, for EC, curve) fit the algorithm? */
 static int
 wa_pkey_fits_alg(EVP_PKEY *pkey, int32_t alg)
 {
-    int  id, bits;
+    int  id;
 
     id = EVP_PKEY_get_base_id(pkey);
-    bits = EVP_PKEY_get_bits(pkey);
 
     switch (alg) {
     case WA_ALG_ES256:
-        return id == EVP_PKEY_EC && bits == 256;
+        return wa_pkey_is_curve(pkey, "prime256v1");
     case WA_ALG_ES384:
-        return id == EVP_PKEY_EC && bits == 384;
+        return wa_pkey_is_curve(pkey, "secp384r1");
     case WA_ALG_ES512:
-        return id == EVP_PKEY_EC && bits == 521;
+        return wa_pkey_is_curve(pkey, "secp521r1");
     case WA_ALG_EDDSA:
         return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
     case WA_ALG_ED25519:
@@ -456,7 +472,9 @@ wa_pkey_fits_alg(EVP_PKEY *pkey, int32_t alg)
     case WA_ALG_PS384:
     case WA_ALG_PS512:
     case WA_ALG_RS1:
-        return id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS;
+        /* RSA-PSS-restricted keys (id-RSASSA-PSS) carry their own
+         * parameters, which the contexts here do not set up. */
+        return id == EVP_PKEY_RSA;
     default:
         return 0;
     }

@@ -61,9 +61,10 @@ int wa_cbor_text_is(const cbor_item_t *item, const char *s);
 
 /* ---- hashing and signatures (wa_crypto.c) ------------------------------ */
 
-/* SHA-256 with a digest fetched once per process. */
-void wa_sha256(const uint8_t *p, size_t len, uint8_t out[32]);
-void wa_sha256_2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+/* SHA-256 with a digest fetched once per process: 0, or -1 when OpenSSL
+ * failed (the caller answers WA_ERR_INTERNAL). */
+int wa_sha256(const uint8_t *p, size_t len, uint8_t out[32]);
+int wa_sha256_2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     uint8_t out[32]);
 
 /* The EVP_MD for a COSE algorithm (SHA-1 for RS1), or NULL; fetched once. */
@@ -146,10 +147,10 @@ wa_rc_t wa_att_compound(const wa_att_input_t *in, wa_att_output_t *out,
 wa_rc_t wa_x5c_parse(const cbor_item_t *x5c, STACK_OF(X509) **chain,
     wa_err_t *err);
 
-/* Verify the chain (leaf first) against policy->trust at policy->time.
- * No trust anchors: *trusted = 0 and WA_OK, unless the policy requires
- * trusted attestation (WA_ERR_ATTESTATION_UNTRUSTED).  A chain that fails
- * verification against configured anchors: WA_ERR_ATTESTATION_UNTRUSTED. */
+/* Verify the chain (leaf first) against policy->trust at policy->time and
+ * set *trusted.  A chain that reaches no anchor (or no anchors at all) is
+ * WA_OK with *trusted = 0, unless the policy requires trusted attestation:
+ * then WA_ERR_ATTESTATION_UNTRUSTED. */
 wa_rc_t wa_x5c_verify_chain(const wa_policy_t *pol, STACK_OF(X509) *chain,
     int *trusted, wa_err_t *err);
 

@@ -157,6 +157,103 @@ wa_key_ec2(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
 }
 
 
+/*
+ * Compares two little-endian numbers of n bytes: <0, 0, >0.
+ */
+static int
+wa_le_cmp(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    while (n-- > 0) {
+        if (a[n] != b[n]) {
+            return a[n] < b[n] ? -1 : 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Ed25519 and Ed448 keys that are not canonical encodings, or that are
+ * points of small order, are refused.  OpenSSL does not check the key's
+ * order when verifying, and with a small-order key (the identity, say) a
+ * fixed signature verifies for every message: anyone could sign for the
+ * credential.  y (the encoding without the x sign bit) must be below p and
+ * not the y of a small-order point: 0, 1, p-1, and for Ed25519 the two y
+ * of the order-8 points.
+ */
+static const uint8_t  wa_ed25519_p[32] = {
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f
+};
+
+static const uint8_t  wa_ed25519_small[3][32] = {
+    /* p - 1 (order 2) */
+    { 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+    /* the order-8 points */
+    { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0,
+      0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+      0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39,
+      0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },
+    { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f,
+      0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+      0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6,
+      0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a }
+};
+
+
+static int
+wa_eddsa_key_ok(int id, const uint8_t *x, size_t len)
+{
+    size_t   i, n;
+    uint8_t  y[57], p[56], pm1[56];
+
+    n = (id == EVP_PKEY_ED25519) ? 32 : 56;
+
+    memcpy(y, x, n);
+
+    if (id == EVP_PKEY_ED25519) {
+        y[31] &= 0x7f;
+
+    } else if ((x[56] & 0x7f) != 0) {
+        return 0;               /* Ed448: byte 56 holds the sign bit only */
+    }
+
+    for (i = 1; i < n && y[i] == 0; i++) { /* void */ }
+
+    if (i == n && y[0] <= 1) {
+        return 0;               /* y = 0 (order 4) or 1 (the identity) */
+    }
+
+    if (id == EVP_PKEY_ED25519) {
+        if (wa_le_cmp(y, wa_ed25519_p, 32) >= 0) {
+            return 0;
+        }
+
+        for (i = 0; i < 3; i++) {
+            if (memcmp(y, wa_ed25519_small[i], 32) == 0) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+
+    /* Ed448: p = 2^448 - 2^224 - 1 */
+    memset(p, 0xff, sizeof(p));
+    p[28] = 0xfe;
+    memcpy(pm1, p, sizeof(pm1));
+    pm1[0] = 0xfe;
+
+    return wa_le_cmp(y, p, 56) < 0 && memcmp(y, pm1, 56) != 0;
+}
+
+
 static wa_rc_t
 wa_key_okp(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
 {
@@ -192,6 +289,10 @@ wa_key_okp(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
         return wa_fail(err, WA_ERR_KEY_INVALID, "cose.x");
     }
 
+    if (!wa_eddsa_key_ok(id, x, xlen)) {
+        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.x.small_order");
+    }
+
     *out = EVP_PKEY_new_raw_public_key(id, NULL, x, xlen);
     if (*out == NULL) {
         return wa_fail(err, WA_ERR_KEY_INVALID, "cose.x");
@@ -205,6 +306,7 @@ static wa_rc_t
 wa_key_rsa(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
 {
     size_t           nlen, elen, bits;
+    int64_t          label;
     wa_rc_t          rc;
     BIGNUM          *bn, *be;
     const uint8_t   *n, *e;
@@ -218,16 +320,21 @@ wa_key_rsa(const cbor_item_t *map, int32_t alg, EVP_PKEY **out, wa_err_t *err)
         return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "cose.kty_alg");
     }
 
-    /* Private members (d, p, q, ...) have labels -3 to -12. */
-    if (wa_cbor_map_get_int(map, -3) != NULL) {
-        return wa_fail(err, WA_ERR_KEY_INVALID, "cose.private_key");
+    /* Private members (d, p, q, dP, dQ, qInv, other, r_i, d_i, t_i) have
+     * labels -3 to -12 (RFC 8230). */
+    for (label = -3; label >= -12; label--) {
+        if (wa_cbor_map_get_int(map, label) != NULL) {
+            return wa_fail(err, WA_ERR_KEY_INVALID, "cose.private_key");
+        }
     }
 
     n = wa_cose_bytes(map, WA_COSE_RSA_N, &nlen);
     e = wa_cose_bytes(map, WA_COSE_RSA_E, &elen);
 
+    /* An RSA modulus is odd, a public exponent odd and at least 3. */
     if (n == NULL || e == NULL || nlen == 0 || elen == 0 || elen > 8
-        || n[0] == 0 || e[0] == 0 || !(e[elen - 1] & 1))
+        || n[0] == 0 || !(n[nlen - 1] & 1) || e[0] == 0
+        || !(e[elen - 1] & 1))
     {
         return wa_fail(err, WA_ERR_KEY_INVALID, "cose.rsa");
     }

@@ -114,12 +114,20 @@ wa_client_data_verify(const wa_policy_t *pol, const wa_buf_t *json, int type,
     {
         rc = wa_fail(err, WA_ERR_TOP_ORIGIN_MISMATCH,
                      "clientDataJSON.topOrigin");
+
+    } else if (cd.cross_origin && cd.top_origin == NULL
+               && pol->require_top_origin)
+    {
+        /* Clients before Level 3 do not send topOrigin; an RP that must
+         * know its embedder refuses them. */
+        rc = wa_fail(err, WA_ERR_TOP_ORIGIN_MISMATCH,
+                     "clientDataJSON.topOrigin");
     }
 
     wa_client_data_free(&cd);
 
-    if (rc == WA_OK) {
-        wa_sha256(json->data, json->len, hash);
+    if (rc == WA_OK && wa_sha256(json->data, json->len, hash) != 0) {
+        rc = wa_fail(err, WA_ERR_INTERNAL, "clientDataJSON.hash");
     }
 
     return rc;
@@ -133,7 +141,11 @@ wa_auth_data_verify(const wa_policy_t *pol, const wa_auth_data_t *ad,
 {
     uint8_t  hash[32];
 
-    wa_sha256((const uint8_t *) pol->rp_id, strlen(pol->rp_id), hash);
+    if (wa_sha256((const uint8_t *) pol->rp_id, strlen(pol->rp_id), hash)
+        != 0)
+    {
+        return wa_fail(err, WA_ERR_INTERNAL, "authenticatorData.rpIdHash");
+    }
 
     if (!wa_ct_equal(ad->rp_id_hash, 32, hash, 32)) {
         return wa_fail(err, WA_ERR_RP_ID_MISMATCH,
@@ -404,6 +416,11 @@ wa_assertion_owner(const wa_assertion_response_t *resp,
                         cred->cred_id_len))
     {
         return wa_fail(err, WA_ERR_CREDENTIAL_UNKNOWN, "rawId");
+    }
+
+    if (cred->user_handle_required && cred->user_handle == NULL) {
+        /* A caller that asks for the check must say whose handle. */
+        return wa_fail(err, WA_ERR_INTERNAL, "credential.user_handle");
     }
 
     if (resp->user_handle.len == 0) {

@@ -740,9 +740,14 @@ neg_tpm(neg_ctx_t *ctx)
     memset(&pol, 0, sizeof(pol));
     pol.trust = ctx->trust;
     pol.time = NEG_TIME_BEFORE;
+    pol.require_trusted_attestation = 1;
     neg_expect(ctx, "tpm: verified before notBefore", c, "tpm",
                neg_same(st), &pol, WA_ERR_ATTESTATION_UNTRUSTED,
                "attStmt.x5c.validity");
+
+    pol.require_trusted_attestation = 0;
+    neg_expect_ok(ctx, "tpm: before notBefore, trust not required: untrusted",
+                  c, "tpm", neg_same(st), &pol, 0);
 
     memset(&pol, 0, sizeof(pol));
     pol.require_trusted_attestation = 1;
@@ -777,10 +782,15 @@ neg_wrong_anchor(neg_ctx_t *ctx)
     memset(&pol, 0, sizeof(pol));
     pol.trust = t;
     pol.time = NEG_TIME_VALID;
+    pol.require_trusted_attestation = 1;
 
     neg_expect(ctx, "tpm: chain to an unrelated anchor", &ctx->tpm, "tpm",
                neg_same(ctx->tpm.stmt), &pol, WA_ERR_ATTESTATION_UNTRUSTED,
                "attStmt.x5c.anchor");
+
+    pol.require_trusted_attestation = 0;
+    neg_expect_ok(ctx, "tpm: unrelated anchor, trust not required: untrusted",
+                  &ctx->tpm, "tpm", neg_same(ctx->tpm.stmt), &pol, 0);
 
     /* a pinned leaf is a trust anchor too (partial chain) */
     neg_expect_ok(ctx, "android-key: leaf pinned as anchor", &ctx->android,
