@@ -28,7 +28,7 @@ static const char  usage_text[] =
 "usage:\n"
 "  webauthn-verify register --rp-id ID --origin ORIGIN --challenge B64URL\n"
 "      [--require-uv] [--algorithms -7,-257,...] [--trust-anchor CERT_FILE]...\n"
-"      [--time UNIX] [common options] FILE\n"
+"      [--require-trusted] [--time UNIX] [common options] FILE\n"
 "  webauthn-verify login --rp-id ID --origin ORIGIN --challenge B64URL\n"
 "      --public-key COSE_B64URL [--credential-id B64URL] [--sign-count N]\n"
 "      [--user-handle B64URL] [--backup-eligible 0|1] [--require-uv]\n"
@@ -38,6 +38,8 @@ static const char  usage_text[] =
 "  --origin ORIGIN        an allowed origin (repeatable, at least one)\n"
 "  --top-origin ORIGIN    an allowed top-level origin (repeatable)\n"
 "  --allow-cross-origin   accept crossOrigin true in clientDataJSON\n"
+"  --require-top-origin   with it, crossOrigin must come with a listed\n"
+"                         topOrigin\n"
 "  --ber-signatures       accept BER-encoded ECDSA signatures\n"
 "  --help                 print this text\n"
 "\n"
@@ -66,6 +68,8 @@ typedef struct {
     int              backup_eligible;
     unsigned         require_uv:1;
     unsigned         allow_cross_origin:1;
+    unsigned         require_top_origin:1;
+    unsigned         require_trusted:1;
     unsigned         ber_signatures:1;
 } args_t;
 
@@ -443,7 +447,8 @@ main(int argc, char **argv)
     enum {
         O_RP_ID = 256, O_ORIGIN, O_TOP_ORIGIN, O_CROSS, O_CHALLENGE,
         O_REQUIRE_UV, O_ALGORITHMS, O_TRUST, O_TIME, O_PUBLIC_KEY,
-        O_CRED_ID, O_SIGN_COUNT, O_USER_HANDLE, O_BE, O_BER, O_HELP
+        O_CRED_ID, O_SIGN_COUNT, O_USER_HANDLE, O_BE, O_BER, O_HELP,
+        O_REQUIRE_TRUSTED, O_REQUIRE_TOP
     };
     static const struct option  longopts[] = {
         { "rp-id", required_argument, NULL, O_RP_ID },
@@ -454,6 +459,8 @@ main(int argc, char **argv)
         { "require-uv", no_argument, NULL, O_REQUIRE_UV },
         { "algorithms", required_argument, NULL, O_ALGORITHMS },
         { "trust-anchor", required_argument, NULL, O_TRUST },
+        { "require-trusted", no_argument, NULL, O_REQUIRE_TRUSTED },
+        { "require-top-origin", no_argument, NULL, O_REQUIRE_TOP },
         { "time", required_argument, NULL, O_TIME },
         { "public-key", required_argument, NULL, O_PUBLIC_KEY },
         { "credential-id", required_argument, NULL, O_CRED_ID },
@@ -525,6 +532,13 @@ main(int argc, char **argv)
         case O_ALGORITHMS:
             bad = a.login ? "--algorithms" : bad;
             a.algorithms = optarg;
+            break;
+        case O_REQUIRE_TRUSTED:
+            bad = a.login ? "--require-trusted" : bad;
+            a.require_trusted = 1;
+            break;
+        case O_REQUIRE_TOP:
+            a.require_top_origin = 1;
             break;
         case O_TRUST:
             bad = a.login ? "--trust-anchor" : bad;
@@ -611,6 +625,8 @@ main(int argc, char **argv)
     pol.top_origins = a.top_origins;
     pol.n_top_origins = a.n_top_origins;
     pol.allow_cross_origin = a.allow_cross_origin;
+    pol.require_top_origin = a.require_top_origin;
+    pol.require_trusted_attestation = a.require_trusted;
     pol.require_uv = a.require_uv;
     pol.ber_signatures = a.ber_signatures;
 

@@ -185,6 +185,39 @@ for name in $(cat "$tmp/vec/cases.txt" 2>/dev/null); do
         --time "$VTIME" "$tmp/vec/$name.reg.json"
 done
 
+# Trust policy: without --require-trusted an unanchored chain verifies as
+# untrusted; with it, it is refused.
+if [ -f "$tmp/vec/packed-es256.env" ]; then
+    # shellcheck disable=SC1090
+    . "$tmp/vec/packed-es256.env"
+    common="--rp-id example.org --origin https://example.org"
+    # shellcheck disable=SC2086
+    if expect "packed-es256: no anchor: verifies" 0 true "" \
+        "$WA_VERIFY" register $common --challenge "$REG_CHALLENGE" \
+        --time "$VTIME" "$tmp/vec/packed-es256.reg.json"
+    then
+        check "packed-es256: no anchor: reported untrusted" \
+            "$(jq -r .credential.attestation.trusted <"$tmp/out")" false
+    fi
+    # shellcheck disable=SC2086
+    expect "packed-es256: --require-trusted, no anchor: exit 1" 1 false \
+        attestation_untrusted \
+        "$WA_VERIFY" register $common --challenge "$REG_CHALLENGE" \
+        --require-trusted --time "$VTIME" "$tmp/vec/packed-es256.reg.json"
+    # shellcheck disable=SC2086
+    expect "packed-es256: --require-trusted with the anchor" 0 true "" \
+        "$WA_VERIFY" register $common --challenge "$REG_CHALLENGE" \
+        --require-trusted --trust-anchor "$tmp/vec/ca.pem" --time "$VTIME" \
+        "$tmp/vec/packed-es256.reg.json"
+    # shellcheck disable=SC2086
+    expect "none-es256-crossOrigin: --require-top-origin: exit 1" 1 false \
+        top_origin_mismatch \
+        "$WA_VERIFY" register $common --allow-cross-origin \
+        --top-origin https://example.com --require-top-origin \
+        --challenge "$(. "$tmp/vec/none-es256-crossOrigin.env"; echo "$REG_CHALLENGE")" \
+        "$tmp/vec/none-es256-crossOrigin.reg.json"
+fi
+
 
 # ---- softauth round trips ------------------------------------------------
 

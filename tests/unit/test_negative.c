@@ -1875,6 +1875,7 @@ untrusted_ok(const char *name, const wa_policy_t *p, const sa_opts_t *o)
     wa_err_t          err;
     sa_cred_t        *c;
     wa_credential_t   cred;
+    char              what[160];
 
     c = sa_cred_new(-7, 0, NULL);
     memset(&cred, 0, sizeof(cred));
@@ -1882,7 +1883,8 @@ untrusted_ok(const char *name, const wa_policy_t *p, const sa_opts_t *o)
     rc = reg_run(p, c, o, &cred, &err);
 
     if (t_rc(name, rc, WA_OK, &err)) {
-        t_ok(cred.att_trusted == 0, name, "trusted %d", cred.att_trusted);
+        snprintf(what, sizeof(what), "%s: reported untrusted", name);
+        t_ok(cred.att_trusted == 0, what, "trusted %d", cred.att_trusted);
         wa_credential_free(&cred);
     }
 
