@@ -366,19 +366,15 @@ wa_android_check_sig(const wa_att_input_t *in, X509 *leaf, int32_t alg,
         return wa_fail(err, WA_ERR_TOO_LARGE, "authData");
     }
 
-    tbs_len = in->auth_data_len + 32;
-    tbs = OPENSSL_malloc(tbs_len);
+    tbs = wa_att_to_be_signed(in, &tbs_len);
     if (tbs == NULL) {
         return wa_fail(err, WA_ERR_INTERNAL, "attStmt.sig");
     }
 
-    memcpy(tbs, in->auth_data, in->auth_data_len);
-    memcpy(tbs + in->auth_data_len, in->client_data_hash, 32);
-
     rc = wa_pkey_verify(pkey, alg, tbs, tbs_len, sig, sig_len,
                         in->policy->ber_signatures, &e);
 
-    OPENSSL_free(tbs);
+    free(tbs);
 
     switch (rc) {
     case WA_OK:

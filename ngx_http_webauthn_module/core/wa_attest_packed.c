@@ -37,9 +37,7 @@ wa_stmt_only(const cbor_item_t *stmt, const char *const *names, size_t n)
 }
 
 
-/* The signed data of packed, android-key and self attestation:
- * authenticatorData || clientDataHash. */
-static uint8_t *
+uint8_t *
 wa_att_to_be_signed(const wa_att_input_t *in, size_t *len)
 {
     uint8_t  *p;
@@ -60,12 +58,11 @@ wa_att_to_be_signed(const wa_att_input_t *in, size_t *len)
  * not the ceremony's signature_invalid. */
 static wa_rc_t
 wa_att_sig_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data,
-    size_t len, const cbor_item_t *sig, int ber, wa_err_t *err)
+    size_t len, const uint8_t *sig, size_t sig_len, int ber, wa_err_t *err)
 {
     wa_rc_t  rc;
 
-    rc = wa_pkey_verify(pkey, alg, data, len, cbor_bytestring_handle(sig),
-                        cbor_bytestring_length(sig), ber, err);
+    rc = wa_pkey_verify(pkey, alg, data, len, sig, sig_len, ber, err);
 
     if (rc == WA_ERR_SIGNATURE_INVALID) {
         return wa_fail(err, WA_ERR_ATTESTATION_INVALID, "attStmt.sig");
@@ -81,8 +78,8 @@ wa_att_sig_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data,
 
 static wa_rc_t
 wa_att_packed_x5c(const wa_att_input_t *in, int32_t alg,
-    const cbor_item_t *sig, const cbor_item_t *x5c, const uint8_t *tbs,
-    size_t tbs_len, wa_att_output_t *out, wa_err_t *err)
+    const uint8_t *sig, size_t sig_len, const cbor_item_t *x5c,
+    const uint8_t *tbs, size_t tbs_len, wa_att_output_t *out, wa_err_t *err)
 {
     X509             *leaf;
     wa_rc_t           rc;
@@ -96,7 +93,7 @@ wa_att_packed_x5c(const wa_att_input_t *in, int32_t alg,
     leaf = sk_X509_value(chain, 0);
 
     rc = wa_att_sig_verify(X509_get0_pubkey(leaf), alg, tbs, tbs_len, sig,
-                           in->policy->ber_signatures, err);
+                           sig_len, in->policy->ber_signatures, err);
 
     if (rc == WA_OK) {
         rc = wa_x509_check_packed(leaf, err);
@@ -123,10 +120,11 @@ wa_att_packed_x5c(const wa_att_input_t *in, int32_t alg,
 wa_rc_t
 wa_att_packed(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
 {
-    size_t              tbs_len;
+    size_t              tbs_len, sig_len;
     int64_t             alg;
     wa_rc_t             rc;
     uint8_t            *tbs;
+    const uint8_t      *sig_p;
     cbor_item_t        *alg_item, *sig, *x5c;
     static const char  *names[] = { "alg", "sig", "x5c" };
 
@@ -144,7 +142,7 @@ wa_att_packed(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
         return wa_fail(err, WA_ERR_ALGORITHM_UNSUPPORTED, "attStmt.alg");
     }
 
-    if (sig == NULL || !cbor_isa_bytestring(sig)) {
+    if (wa_cbor_bytes(sig, WA_MAX_SIGNATURE, &sig_p, &sig_len) != 0) {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.sig");
     }
 
@@ -154,8 +152,8 @@ wa_att_packed(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
     }
 
     if (x5c != NULL) {
-        rc = wa_att_packed_x5c(in, (int32_t) alg, sig, x5c, tbs, tbs_len,
-                               out, err);
+        rc = wa_att_packed_x5c(in, (int32_t) alg, sig_p, sig_len, x5c, tbs,
+                               tbs_len, out, err);
 
     } else if (alg != wa_key_alg(in->cred_key)) {
         /* 8.2 self attestation: alg must be the credential's own. */
@@ -163,7 +161,8 @@ wa_att_packed(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
 
     } else {
         rc = wa_att_sig_verify(wa_key_pkey(in->cred_key), (int32_t) alg, tbs,
-                               tbs_len, sig, in->policy->ber_signatures, err);
+                               tbs_len, sig_p, sig_len,
+                               in->policy->ber_signatures, err);
         out->type = WA_ATT_SELF;
         out->trusted = 0;
     }
@@ -198,8 +197,9 @@ wa_rc_t
 wa_att_fido_u2f(const wa_att_input_t *in, wa_att_output_t *out,
     wa_err_t *err)
 {
-    size_t              pos;
+    size_t              pos, sig_len;
     wa_rc_t             rc;
+    const uint8_t      *sig_p;
     EVP_PKEY           *cert_key;
     cbor_item_t        *sig, *x5c;
     STACK_OF(X509)     *chain;
@@ -213,7 +213,7 @@ wa_att_fido_u2f(const wa_att_input_t *in, wa_att_output_t *out,
     sig = wa_cbor_map_get_str(in->att_stmt, "sig");
     x5c = wa_cbor_map_get_str(in->att_stmt, "x5c");
 
-    if (sig == NULL || !cbor_isa_bytestring(sig)) {
+    if (wa_cbor_bytes(sig, WA_MAX_SIGNATURE, &sig_p, &sig_len) != 0) {
         return wa_fail(err, WA_ERR_MALFORMED, "attStmt.sig");
     }
 
@@ -253,7 +253,7 @@ wa_att_fido_u2f(const wa_att_input_t *in, wa_att_output_t *out,
     }
     pos += 65;
 
-    rc = wa_att_sig_verify(cert_key, WA_ALG_ES256, data, pos, sig,
+    rc = wa_att_sig_verify(cert_key, WA_ALG_ES256, data, pos, sig_p, sig_len,
                            in->policy->ber_signatures, err);
 
     if (rc == WA_OK) {

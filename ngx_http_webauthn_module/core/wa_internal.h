@@ -118,6 +118,10 @@ typedef struct {
 typedef wa_rc_t (*wa_att_verify_pt)(const wa_att_input_t *in,
     wa_att_output_t *out, wa_err_t *err);
 
+/* authenticatorData || clientDataHash, the data signed in packed,
+ * android-key and self attestation; malloc()ed, NULL when out of memory. */
+uint8_t *wa_att_to_be_signed(const wa_att_input_t *in, size_t *len);
+
 /* Looks up a format by its fmt string (NULL when unknown). */
 wa_att_verify_pt wa_att_find(const char *fmt, size_t len);
 
