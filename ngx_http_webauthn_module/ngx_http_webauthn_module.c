@@ -523,25 +523,31 @@ ngx_http_webauthn_gate_check(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_complex_value(r, wlcf->identity, &identity) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* A passkey gate without fallback may have no password identity at
+     * all (passkey-first sign-in): then only a passkey session admits. */
+    if (wlcf->identity != NULL) {
+        if (ngx_http_complex_value(r, wlcf->identity, &identity) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    if (identity.len == 0) {
-        return ngx_http_webauthn_gate_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                   "identity_required",
-                   "sign in with your password first", "login");
-    }
+        if (identity.len == 0) {
+            return ngx_http_webauthn_gate_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                       "identity_required",
+                       "sign in with your password first", "login");
+        }
 
-    ctx->user = identity;
-    ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
+        ctx->user = identity;
+        ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
 
-    if (wlcf->gate == NGX_HTTP_WEBAUTHN_GATE_PASSWORD) {
-        return NGX_DECLINED;
-    }
+        if (wlcf->gate == NGX_HTTP_WEBAUTHN_GATE_PASSWORD) {
+            return NGX_DECLINED;
+        }
 
-    if (wlcf->fallback_read && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_DECLINED;
+        if (wlcf->fallback_read
+            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+        {
+            return NGX_DECLINED;
+        }
     }
 
     ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_NONE;

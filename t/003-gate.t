@@ -221,3 +221,31 @@ X-User: alice
 --- response_headers
 X-Reason: store_unavailable
 X-Level: none
+
+
+
+=== TEST 10: passkey gate with no webauthn_identity at all: 503, fail closed
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config
+    webauthn_redis 127.0.0.1:1 timeout=100ms;
+    webauthn_rp_id example.com;
+    webauthn_origin https://example.com;
+    webauthn_session_key $TEST_NGINX_HTML_DIR/session.keys;
+--- config
+    location /trade/ {
+        webauthn_gate passkey;
+        add_header X-Level $webauthn_level always;
+        alias $TEST_NGINX_HTML_DIR/;
+    }
+--- user_files eval: $::UserFiles
+--- pipelined_requests eval
+["GET /trade/balance.json", "POST /trade/order\n{}"]
+--- error_code eval
+[503, 503]
+--- response_headers eval
+["X-Level: none", "X-Level: none"]
+--- response_body_like eval
+['"error":"store_unavailable"', '"error":"store_unavailable"']
+--- no_error_log
+[alert]
