@@ -349,43 +349,20 @@ static wa_rc_t
 wa_android_check_sig(const wa_att_input_t *in, X509 *leaf, int32_t alg,
     const uint8_t *sig, size_t sig_len, wa_err_t *err)
 {
-    EVP_PKEY  *pkey;
-    uint8_t   *tbs;
-    size_t     tbs_len;
-    wa_err_t   e = { WA_OK, NULL };
-    wa_rc_t    rc;
-
-    pkey = X509_get0_pubkey(leaf);
-    if (pkey == NULL) {
-        ERR_clear_error();
-        return wa_fail(err, WA_ERR_ATTESTATION_INVALID,
-                       "attStmt.x5c[0].publicKey");
-    }
-
-    if (in->auth_data_len > WA_MAX_AUTH_DATA) {
-        return wa_fail(err, WA_ERR_TOO_LARGE, "authData");
-    }
+    size_t    tbs_len;
+    uint8_t  *tbs;
+    wa_rc_t   rc;
 
     tbs = wa_att_to_be_signed(in, &tbs_len);
     if (tbs == NULL) {
         return wa_fail(err, WA_ERR_INTERNAL, "attStmt.sig");
     }
 
-    rc = wa_pkey_verify(pkey, alg, tbs, tbs_len, sig, sig_len,
-                        in->policy->ber_signatures, &e);
-
+    rc = wa_att_sig_verify(in, X509_get0_pubkey(leaf), alg, tbs, tbs_len,
+                           sig, sig_len, err);
     free(tbs);
 
-    switch (rc) {
-    case WA_OK:
-        return WA_OK;
-    case WA_ERR_INTERNAL:
-        return wa_fail(err, rc, "attStmt.sig");
-    case WA_ERR_ALGORITHM_UNSUPPORTED:
-        return wa_fail(err, rc, "attStmt.alg");
-    default:
-        return wa_fail(err, WA_ERR_ATTESTATION_INVALID, "attStmt.sig");
-    }
+    return rc;
 }
 
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 
 #include "wa_internal.h"
 
@@ -54,25 +55,38 @@ wa_att_to_be_signed(const wa_att_input_t *in, size_t *len)
 }
 
 
-/* A signature failure inside a statement is the attestation's failure,
- * not the ceremony's signature_invalid. */
-static wa_rc_t
-wa_att_sig_verify(EVP_PKEY *pkey, int32_t alg, const uint8_t *data,
-    size_t len, const uint8_t *sig, size_t sig_len, int ber, wa_err_t *err)
+/*
+ * A statement's signature.  Whatever OpenSSL's reason, a signature that
+ * does not verify is the attestation's failure (attestation_invalid), not
+ * the ceremony's signature_invalid; an algorithm that does not fit the key
+ * stays algorithm_unsupported.
+ */
+wa_rc_t
+wa_att_sig_verify(const wa_att_input_t *in, EVP_PKEY *pkey, int32_t alg,
+    const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len,
+    wa_err_t *err)
 {
     wa_rc_t  rc;
 
-    rc = wa_pkey_verify(pkey, alg, data, len, sig, sig_len, ber, err);
+    if (pkey == NULL) {
+        ERR_clear_error();
+        return wa_fail(err, WA_ERR_ATTESTATION_INVALID,
+                       "attStmt.x5c[0].publicKey");
+    }
 
-    if (rc == WA_ERR_SIGNATURE_INVALID) {
+    rc = wa_pkey_verify(pkey, alg, data, len, sig, sig_len,
+                        in->policy->ber_signatures, NULL);
+
+    switch (rc) {
+    case WA_OK:
+        return WA_OK;
+    case WA_ERR_INTERNAL:
+        return wa_fail(err, rc, "attStmt.sig");
+    case WA_ERR_ALGORITHM_UNSUPPORTED:
+        return wa_fail(err, rc, "attStmt.alg");
+    default:
         return wa_fail(err, WA_ERR_ATTESTATION_INVALID, "attStmt.sig");
     }
-
-    if (rc == WA_ERR_ALGORITHM_UNSUPPORTED) {
-        return wa_fail(err, rc, "attStmt.alg");
-    }
-
-    return rc;
 }
 
 
@@ -92,8 +106,8 @@ wa_att_packed_x5c(const wa_att_input_t *in, int32_t alg,
 
     leaf = sk_X509_value(chain, 0);
 
-    rc = wa_att_sig_verify(X509_get0_pubkey(leaf), alg, tbs, tbs_len, sig,
-                           sig_len, in->policy->ber_signatures, err);
+    rc = wa_att_sig_verify(in, X509_get0_pubkey(leaf), alg, tbs, tbs_len,
+                           sig, sig_len, err);
 
     if (rc == WA_OK) {
         rc = wa_x509_check_packed(leaf, err);
@@ -160,9 +174,8 @@ wa_att_packed(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
         rc = wa_fail(err, WA_ERR_ATTESTATION_INVALID, "attStmt.alg");
 
     } else {
-        rc = wa_att_sig_verify(wa_key_pkey(in->cred_key), (int32_t) alg, tbs,
-                               tbs_len, sig_p, sig_len,
-                               in->policy->ber_signatures, err);
+        rc = wa_att_sig_verify(in, wa_key_pkey(in->cred_key), (int32_t) alg,
+                               tbs, tbs_len, sig_p, sig_len, err);
         out->type = WA_ATT_SELF;
         out->trusted = 0;
     }
@@ -253,8 +266,8 @@ wa_att_fido_u2f(const wa_att_input_t *in, wa_att_output_t *out,
     }
     pos += 65;
 
-    rc = wa_att_sig_verify(cert_key, WA_ALG_ES256, data, pos, sig_p, sig_len,
-                           in->policy->ber_signatures, err);
+    rc = wa_att_sig_verify(in, cert_key, WA_ALG_ES256, data, pos, sig_p,
+                           sig_len, err);
 
     if (rc == WA_OK) {
         rc = wa_x5c_verify_chain(in->policy, chain, &out->trusted, err);

@@ -831,42 +831,6 @@ wa_tpm_check_aik(X509 *cert, const uint8_t *aaguid, wa_err_t *err)
 
 
 
-/*
- * sig over certInfo with the AIK (8.3 "Verify the sig is a valid
- * signature over certInfo using the attestation public key in aikCert
- * with the algorithm specified in alg").  A signature that does not
- * verify, whatever OpenSSL's reason, is an invalid attestation.
- */
-static wa_rc_t
-wa_tpm_check_sig(const wa_att_input_t *in, X509 *aik, int32_t alg,
-    const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len,
-    wa_err_t *err)
-{
-    EVP_PKEY  *pkey;
-    wa_err_t   e = { WA_OK, NULL };
-    wa_rc_t    rc;
-
-    pkey = X509_get0_pubkey(aik);
-    if (pkey == NULL) {
-        ERR_clear_error();
-        return wa_fail(err, WA_ERR_ATTESTATION_INVALID,
-                       "attStmt.x5c[0].publicKey");
-    }
-
-    rc = wa_pkey_verify(pkey, alg, data, len, sig, sig_len,
-                        in->policy->ber_signatures, &e);
-
-    switch (rc) {
-    case WA_OK:
-        return WA_OK;
-    case WA_ERR_INTERNAL:
-        return wa_fail(err, rc, "attStmt.sig");
-    case WA_ERR_ALGORITHM_UNSUPPORTED:
-        return wa_fail(err, rc, "attStmt.alg");
-    default:
-        return wa_fail(err, WA_ERR_ATTESTATION_INVALID, "attStmt.sig");
-    }
-}
 
 
 /*
@@ -975,8 +939,10 @@ wa_att_tpm(const wa_att_input_t *in, wa_att_output_t *out, wa_err_t *err)
         return rc;
     }
 
-    rc = wa_tpm_check_sig(in, sk_X509_value(chain, 0), (int32_t) alg,
-                          cert_info, cert_info_len, sig, sig_len, err);
+    /* 8.3: sig over certInfo by the AIK certificate's key, with alg */
+    rc = wa_att_sig_verify(in, X509_get0_pubkey(sk_X509_value(chain, 0)),
+                           (int32_t) alg, cert_info, cert_info_len, sig,
+                           sig_len, err);
 
     if (rc == WA_OK) {
         rc = wa_tpm_check_aik(sk_X509_value(chain, 0), in->ad->aaguid, err);

@@ -122,6 +122,13 @@ typedef wa_rc_t (*wa_att_verify_pt)(const wa_att_input_t *in,
  * android-key and self attestation; malloc()ed, NULL when out of memory. */
 uint8_t *wa_att_to_be_signed(const wa_att_input_t *in, size_t *len);
 
+/* A statement's signature by pkey (NULL: a certificate without a usable
+ * key) with alg; failures are attestation_invalid "attStmt.sig", or
+ * algorithm_unsupported "attStmt.alg". */
+wa_rc_t wa_att_sig_verify(const wa_att_input_t *in, EVP_PKEY *pkey,
+    int32_t alg, const uint8_t *data, size_t len, const uint8_t *sig,
+    size_t sig_len, wa_err_t *err);
+
 /* Looks up a format by its fmt string (NULL when unknown). */
 wa_att_verify_pt wa_att_find(const char *fmt, size_t len);
 
