@@ -5,7 +5,7 @@
  * out.  It never prints and never aborts; every function that can fail
  * returns a wa_rc_t and, when given a wa_err_t, names the step that failed.
  *
- * Dependencies: OpenSSL 3, libcbor, jansson.
+ * Dependencies: OpenSSL 3 and libcbor.
  *
  * Ownership: structures named *_t that hold wa_buf_t members own their
  * memory and have a matching *_free(); pointers into caller memory are

@@ -92,7 +92,7 @@ wa_cbor_head(wa_cbor_scan_t *s, unsigned *major, uint64_t *arg,
 
 
 /* RFC 3629 UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-static int
+int
 wa_utf8_valid(const uint8_t *p, size_t len)
 {
     size_t    i, n, k;

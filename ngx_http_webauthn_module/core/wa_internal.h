@@ -59,6 +59,57 @@ int wa_cbor_bytes(const cbor_item_t *item, size_t max, const uint8_t **p,
 int wa_cbor_text_is(const cbor_item_t *item, const char *s);
 
 
+/* RFC 3629 UTF-8 (no overlongs, surrogates or code points past U+10FFFF)? */
+int wa_utf8_valid(const uint8_t *p, size_t len);
+
+
+/* ---- strict JSON (wa_jsmall.c) ------------------------------------------ */
+
+#define WA_J_OBJECT       1
+#define WA_J_ARRAY        2
+#define WA_J_STRING       3
+#define WA_J_NUMBER       4
+#define WA_J_TRUE         5
+#define WA_J_FALSE        6
+#define WA_J_NULL         7
+
+#define WA_J_MAX_TOKENS   256
+#define WA_J_MAX_DEPTH    16
+#define WA_J_MAX_MEMBERS  64
+#define WA_J_MAX_KEY      256
+
+/*
+ * A value: for strings start/end delimit the contents between the quotes
+ * (escaped: it holds backslash escapes); next is the index of the first
+ * token after this value and everything inside it; size counts an
+ * object's members or an array's elements.  An object's tokens are key,
+ * value, key, value...
+ */
+typedef struct {
+    uint8_t     type;
+    uint8_t     escaped;
+    uint32_t    start;
+    uint32_t    end;
+    uint32_t    next;
+    uint32_t    size;
+} wa_jtok_t;
+
+/* Parses p into tok[WA_J_MAX_TOKENS] (tok[0] is the root): 0, or -1 for
+ * anything that is not one strict JSON value within the limits. */
+int wa_jparse(const uint8_t *p, size_t len, wa_jtok_t *tok, size_t *ntok);
+
+/* A string token's contents, unescaped, into out (room for end - start
+ * bytes: unescaping never lengthens); returns the length. */
+size_t wa_jstr_decode(const uint8_t *p, const wa_jtok_t *t, uint8_t *out);
+
+/* Are two key tokens the same key once unescaped? */
+int wa_jkey_same(const uint8_t *p, const wa_jtok_t *a, const wa_jtok_t *b);
+
+/* The index of member name's value in object tok[obj], or -1. */
+int wa_jobj_get(const uint8_t *p, const wa_jtok_t *tok, size_t obj,
+    const char *name);
+
+
 /* ---- hashing and signatures (wa_crypto.c) ------------------------------ */
 
 /* SHA-256 with a digest fetched once per process: 0, or -1 when OpenSSL
