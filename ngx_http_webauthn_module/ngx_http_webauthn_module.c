@@ -2,11 +2,11 @@
 /*
  * ngx_http_webauthn_module: WebAuthn passkeys in front of HTTP locations.
  *
- * This file is the nginx glue: directives, their validation at
- * configuration time, the shared memory zone, the request context and its
- * variables, the access phase gate and the content handler of the ceremony
- * endpoints.  Passkey verification itself lives in the wa core (include/wa.h)
- * and knows nothing of nginx.
+ * This file holds the directives, their validation at configuration time,
+ * the shared memory zone, the request context and its variables; the
+ * other ngx_http_webauthn_*.c files are listed in ngx_http_webauthn_module.h.
+ * Passkey verification itself lives in the wa core (include/wa.h) and
+ * knows nothing of nginx.
  */
 
 
@@ -15,144 +15,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webauthn_module.h"
-
-
-#define NGX_HTTP_WEBAUTHN_GATE_OFF          0
-#define NGX_HTTP_WEBAUTHN_GATE_PASSWORD     1
-#define NGX_HTTP_WEBAUTHN_GATE_PASSKEY      2
-#define NGX_HTTP_WEBAUTHN_GATE_TRANSACTION  3
-
-#define NGX_HTTP_WEBAUTHN_UV_REQUIRED       0
-#define NGX_HTTP_WEBAUTHN_UV_PREFERRED      1
-#define NGX_HTTP_WEBAUTHN_UV_DISCOURAGED    2
-
-#define NGX_HTTP_WEBAUTHN_ENROLL_PASSKEY    0
-#define NGX_HTTP_WEBAUTHN_ENROLL_OPEN       1
-
-#define NGX_HTTP_WEBAUTHN_LEVEL_NONE        0
-#define NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD    1
-#define NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY     2
-
-#define NGX_HTTP_WEBAUTHN_ORIGIN_HTTPS      0
-#define NGX_HTTP_WEBAUTHN_ORIGIN_DEV        1
-#define NGX_HTTP_WEBAUTHN_ORIGIN_ANDROID    2
-
-/* what a gate or an endpoint cannot work without */
-#define NGX_HTTP_WEBAUTHN_NEED_RP_ID        0x01
-#define NGX_HTTP_WEBAUTHN_NEED_ORIGIN       0x02
-#define NGX_HTTP_WEBAUTHN_NEED_REDIS        0x04
-#define NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY  0x08
-#define NGX_HTTP_WEBAUTHN_NEED_ZONE         0x10
-#define NGX_HTTP_WEBAUTHN_NEED_IDENTITY     0x20
-
-#define NGX_HTTP_WEBAUTHN_NEED_CEREMONY                                       \
-    (NGX_HTTP_WEBAUTHN_NEED_RP_ID|NGX_HTTP_WEBAUTHN_NEED_ORIGIN               \
-     |NGX_HTTP_WEBAUTHN_NEED_REDIS|NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY)
-
-#define NGX_HTTP_WEBAUTHN_NEED_SESSION                                        \
-    (NGX_HTTP_WEBAUTHN_NEED_REDIS|NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY)
-
-#define NGX_HTTP_WEBAUTHN_REDIS_PORT        6379
-#define NGX_HTTP_WEBAUTHN_REDIS_TIMEOUT     1000
-
-#define NGX_HTTP_WEBAUTHN_SESSION_TTL       1800
-#define NGX_HTTP_WEBAUTHN_CHALLENGE_TTL     300
-
-#define NGX_HTTP_WEBAUTHN_RP_ID_MAX         253
-#define NGX_HTTP_WEBAUTHN_LABEL_MAX         63
-#define NGX_HTTP_WEBAUTHN_RP_NAME_MAX       256
-
-#define NGX_HTTP_WEBAUTHN_SESSION_KEY_MIN   32      /* bytes */
-#define NGX_HTTP_WEBAUTHN_ADMIN_TOKEN_MIN   32      /* characters */
-#define NGX_HTTP_WEBAUTHN_SECRET_FILE_MAX   65536
-
-/* base64url of a SHA-256 digest, unpadded */
-#define NGX_HTTP_WEBAUTHN_APK_HASH_LEN      43
-
-#define NGX_HTTP_WEBAUTHN_UTF8_INVALID      0xffffffff
-
-
-typedef struct {
-    ngx_str_t                   name;        /* as written, for logs */
-    ngx_str_t                   host;        /* IP address, NUL-terminated */
-    ngx_str_t                   path;        /* unix socket, NUL-terminated */
-    in_port_t                   port;
-    ngx_uint_t                  db;
-    ngx_str_t                   password;
-    ngx_msec_t                  timeout;
-} ngx_http_webauthn_redis_conf_t;
-
-
-/*
- * The head of the webauthn_zone, shared by the workers: records keyed by
- * user or client (counters, limits) in a tree, the least recently used
- * first in the queue.
- */
-typedef struct {
-    ngx_rbtree_t                rbtree;
-    ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 queue;
-} ngx_http_webauthn_shctx_t;
-
-
-typedef struct {
-    ngx_http_webauthn_redis_conf_t  *redis;
-    ngx_shm_zone_t                  *shm_zone;
-} ngx_http_webauthn_main_conf_t;
-
-
-typedef struct {
-    ngx_str_t                   origin;
-    ngx_str_t                   host;        /* empty for android: origins */
-    ngx_uint_t                  type;        /* NGX_HTTP_WEBAUTHN_ORIGIN_* */
-    u_char                     *file;
-    ngx_uint_t                  line;
-} ngx_http_webauthn_origin_t;
-
-
-typedef struct {
-    ngx_str_t                   rp_id;
-    ngx_str_t                   rp_name;
-    ngx_array_t                *origins;     /* ngx_http_webauthn_origin_t */
-    ngx_array_t                *session_keys;   /* ngx_str_t, raw bytes */
-    time_t                      session_ttl;
-    time_t                      challenge_ttl;
-} ngx_http_webauthn_srv_conf_t;
-
-
-typedef struct {
-    ngx_http_complex_value_t   *identity;
-    ngx_uint_t                  user_verification;
-    ngx_uint_t                  enroll;
-    ngx_uint_t                  gate;
-    ngx_flag_t                  fallback_read;
-    ngx_array_t                *admin_tokens;   /* ngx_str_t */
-    time_t                      probation;
-
-    /* an index in ngx_http_webauthn_endpoints, never inherited */
-    ngx_uint_t                  endpoint;
-
-    /* where the gate and the endpoint were set, for merge-time errors */
-    u_char                     *gate_file;
-    ngx_uint_t                  gate_line;
-    u_char                     *endpoint_file;
-    ngx_uint_t                  endpoint_line;
-} ngx_http_webauthn_loc_conf_t;
-
-
-typedef struct {
-    ngx_uint_t                  level;       /* NGX_HTTP_WEBAUTHN_LEVEL_* */
-    ngx_str_t                   user;
-    ngx_str_t                   credential;
-    ngx_str_t                   reason;
-    ngx_str_t                   aaguid;
-} ngx_http_webauthn_ctx_t;
-
-
-typedef struct {
-    ngx_str_t                   name;
-    ngx_uint_t                  needs;       /* NGX_HTTP_WEBAUTHN_NEED_* */
-} ngx_http_webauthn_endpoint_t;
 
 
 typedef struct {
@@ -168,19 +30,6 @@ typedef struct {
 typedef ngx_int_t (*ngx_http_webauthn_secret_pt)(ngx_conf_t *cf,
     u_char *p, size_t len, ngx_str_t *out, u_char *err);
 
-
-static ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_webauthn_gate_check(ngx_http_request_t *r,
-    ngx_http_webauthn_loc_conf_t *wlcf);
-static ngx_int_t ngx_http_webauthn_gate_refuse(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message,
-    const char *action);
-static ngx_int_t ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r);
-static uintptr_t ngx_http_webauthn_escape_json(u_char *dst, u_char *src,
-    size_t size);
-static uint32_t ngx_http_webauthn_utf8_next(u_char **p, u_char *last);
-static ngx_http_webauthn_ctx_t *ngx_http_webauthn_get_ctx(
-    ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_webauthn_level_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -230,6 +79,16 @@ static char *ngx_http_webauthn_gate(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_webauthn_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+static char *ngx_http_webauthn_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webauthn_hints(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_webauthn_init_process(ngx_cycle_t *cycle);
+static void ngx_http_webauthn_exit_process(ngx_cycle_t *cycle);
+static char *ngx_http_webauthn_init_policy(ngx_conf_t *cf,
+    ngx_http_webauthn_srv_conf_t *conf);
+static u_char *ngx_http_webauthn_strdup0(ngx_pool_t *pool, ngx_str_t *s);
+
 static ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
 static void *ngx_http_webauthn_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_webauthn_create_srv_conf(ngx_conf_t *cf);
@@ -260,7 +119,7 @@ static ngx_conf_enum_t  ngx_http_webauthn_enroll[] = {
 
 
 /* indexed by NGX_HTTP_WEBAUTHN_GATE_* */
-static ngx_conf_enum_t  ngx_http_webauthn_gates[] = {
+ngx_conf_enum_t  ngx_http_webauthn_gates[] = {
     { ngx_string("off"), NGX_HTTP_WEBAUTHN_GATE_OFF },
     { ngx_string("password"), NGX_HTTP_WEBAUTHN_GATE_PASSWORD },
     { ngx_string("passkey"), NGX_HTTP_WEBAUTHN_GATE_PASSKEY },
@@ -270,7 +129,7 @@ static ngx_conf_enum_t  ngx_http_webauthn_gates[] = {
 
 
 /* indexed by NGX_HTTP_WEBAUTHN_LEVEL_*: the values of $webauthn_level */
-static ngx_str_t  ngx_http_webauthn_levels[] = {
+ngx_str_t  ngx_http_webauthn_levels[] = {
     ngx_string("none"),
     ngx_string("password"),
     ngx_string("passkey")
@@ -278,7 +137,7 @@ static ngx_str_t  ngx_http_webauthn_levels[] = {
 
 
 /* Index 0 means "no endpoint": a location's endpoint is an index here. */
-static ngx_http_webauthn_endpoint_t  ngx_http_webauthn_endpoints[] = {
+ngx_http_webauthn_endpoint_t  ngx_http_webauthn_endpoints[] = {
     { ngx_null_string, 0 },
     { ngx_string("register_options"), NGX_HTTP_WEBAUTHN_NEED_CEREMONY },
     { ngx_string("register"), NGX_HTTP_WEBAUTHN_NEED_CEREMONY },
@@ -354,6 +213,20 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       NGX_HTTP_SRV_CONF_OFFSET,
       offsetof(ngx_http_webauthn_srv_conf_t, session_ttl),
       &ngx_http_webauthn_session_ttl_bounds },
+
+    { ngx_string("webauthn_session_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_webauthn_cookie,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_hints"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_webauthn_hints,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("webauthn_challenge_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
@@ -437,10 +310,10 @@ ngx_module_t  ngx_http_webauthn_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_webauthn_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_webauthn_exit_process,        /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -476,417 +349,7 @@ static ngx_http_variable_t  ngx_http_webauthn_vars[] = {
 };
 
 
-/* request processing */
-
-
-static ngx_int_t
-ngx_http_webauthn_access_handler(ngx_http_request_t *r)
-{
-    ngx_http_webauthn_loc_conf_t  *wlcf;
-
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
-
-    if (wlcf->gate == NGX_HTTP_WEBAUTHN_GATE_OFF) {
-        return NGX_DECLINED;
-    }
-
-    return ngx_http_webauthn_gate_check(r, wlcf);
-}
-
-
-/*
- * The gate proper.  The configuration has already guaranteed that what the
- * gate needs (identity, rp_id, origins, store, session keys) is configured,
- * and that "satisfy any" cannot skip it.
- *
- * A password gate needs the identity only.  Passkey sessions are kept in
- * the store, which this build does not connect to yet, so passkey and
- * transaction gates behave exactly as they will while Redis is down: they
- * fail closed with 503 store_unavailable, except that "fallback=read" still
- * lets a password-identified user read (GET and HEAD).
- */
-
-static ngx_int_t
-ngx_http_webauthn_gate_check(ngx_http_request_t *r,
-    ngx_http_webauthn_loc_conf_t *wlcf)
-{
-    ngx_str_t                 identity;
-    ngx_http_webauthn_ctx_t  *ctx;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webauthn gate \"%V\" fallback:%i",
-                   &ngx_http_webauthn_gates[wlcf->gate].name,
-                   wlcf->fallback_read);
-
-    ctx = ngx_http_webauthn_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* A passkey gate without fallback may have no password identity at
-     * all (passkey-first sign-in): then only a passkey session admits. */
-    if (wlcf->identity != NULL) {
-        if (ngx_http_complex_value(r, wlcf->identity, &identity) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (identity.len == 0) {
-            return ngx_http_webauthn_gate_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                       "identity_required",
-                       "sign in with your password first", "login");
-        }
-
-        ctx->user = identity;
-        ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
-
-        if (wlcf->gate == NGX_HTTP_WEBAUTHN_GATE_PASSWORD) {
-            return NGX_DECLINED;
-        }
-
-        if (wlcf->fallback_read
-            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
-        {
-            return NGX_DECLINED;
-        }
-    }
-
-    ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_NONE;
-
-    return ngx_http_webauthn_gate_refuse(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-               "store_unavailable",
-               "passkey sessions are unavailable, try again later",
-               "retry");
-}
-
-
-/*
- * Refuses a request from the access phase with a JSON body.  The phase
- * engine would take NGX_OK from the output filter for "allowed", so the
- * request is finalized here and NGX_DONE tells the engine to stop.
- */
-
-static ngx_int_t
-ngx_http_webauthn_gate_refuse(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message, const char *action)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_webauthn_send_error(r, status, code, message, action);
-
-    ngx_http_finalize_request(r, rc);
-
-    return NGX_DONE;
-}
-
-
-/*
- * The content handler of "webauthn_endpoint".  Every endpoint needs the
- * store, which this build does not connect to yet, so each one answers
- * what a client will also get when Redis is down: 503 store_unavailable.
- */
-
-static ngx_int_t
-ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-#if (NGX_DEBUG)
-    {
-    ngx_http_webauthn_loc_conf_t  *wlcf;
-
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webauthn endpoint \"%V\"",
-                   &ngx_http_webauthn_endpoints[wlcf->endpoint].name);
-    }
-#endif
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    return ngx_http_webauthn_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "store_unavailable",
-                                        "The passkey store is not available, "
-                                        "please try again shortly.",
-                                        "retry");
-}
-
-
-/*
- * The JSON error of every endpoint and gate (ngx_http_webauthn_module.h).
- * The strings are escaped, so message may carry request data.
- */
-
-ngx_int_t
-ngx_http_webauthn_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message, const char *action)
-{
-    size_t                    len, code_len, message_len, action_len;
-    ngx_int_t                 rc;
-    ngx_buf_t                *b;
-    ngx_chain_t               out;
-    ngx_table_elt_t          *h;
-    ngx_http_webauthn_ctx_t  *ctx;
-
-    ctx = ngx_http_webauthn_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    code_len = ngx_strlen(code);
-    message_len = ngx_strlen(message);
-    action_len = action ? ngx_strlen(action) : 0;
-
-    ctx->reason.len = code_len;
-    ctx->reason.data = (u_char *) code;
-
-    len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1
-          + ngx_http_webauthn_escape_json(NULL, (u_char *) code, code_len)
-          + ngx_http_webauthn_escape_json(NULL, (u_char *) message,
-                                          message_len);
-
-    if (action) {
-        len += sizeof(",\"action\":\"\"") - 1
-               + ngx_http_webauthn_escape_json(NULL, (u_char *) action,
-                                               action_len);
-    }
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
-    b->last = (u_char *) ngx_http_webauthn_escape_json(b->last,
-                                                       (u_char *) code,
-                                                       code_len);
-    b->last = ngx_cpymem(b->last, "\",\"message\":\"",
-                         sizeof("\",\"message\":\"") - 1);
-    b->last = (u_char *) ngx_http_webauthn_escape_json(b->last,
-                                                       (u_char *) message,
-                                                       message_len);
-    *b->last++ = '"';
-
-    if (action) {
-        b->last = ngx_cpymem(b->last, ",\"action\":\"",
-                             sizeof(",\"action\":\"") - 1);
-        b->last = (u_char *) ngx_http_webauthn_escape_json(b->last,
-                                                           (u_char *) action,
-                                                           action_len);
-        *b->last++ = '"';
-    }
-
-    *b->last++ = '}';
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    /* the answers of an authentication service must never be cached */
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/*
- * JSON string escaping (RFC 8259).  With dst NULL returns the escaped
- * length, otherwise the end of the output.  Besides what JSON requires it
- * escapes DEL, U+2028/U+2029 and < > & (so that no HTML or script context
- * can be opened by a message), and replaces each byte of invalid UTF-8
- * with U+FFFD: the output is always valid UTF-8.
- */
-
-static uintptr_t
-ngx_http_webauthn_escape_json(u_char *dst, u_char *src, size_t size)
-{
-    u_char         *p, *last, *start;
-    size_t          len, n;
-    uint32_t        u;
-    static u_char   hex[] = "0123456789abcdef";
-
-    p = src;
-    last = src + size;
-    len = 0;
-
-    while (p < last) {
-        start = p;
-        u = ngx_http_webauthn_utf8_next(&p, last);
-        n = p - start;
-
-        if (u == NGX_HTTP_WEBAUTHN_UTF8_INVALID) {
-            if (dst) {
-                dst = ngx_cpymem(dst, "\\ufffd", 6);
-            }
-
-            len += 6;
-            continue;
-        }
-
-        if (u >= 0x80 && u != 0x2028 && u != 0x2029) {
-            if (dst) {
-                dst = ngx_cpymem(dst, start, n);
-            }
-
-            len += n;
-            continue;
-        }
-
-        switch (u) {
-
-        case '"':
-        case '\\':
-            if (dst) {
-                *dst++ = '\\';
-                *dst++ = (u_char) u;
-            }
-
-            len += 2;
-            continue;
-
-        case '\n':
-        case '\r':
-        case '\t':
-        case '\b':
-        case '\f':
-            if (dst) {
-                *dst++ = '\\';
-                *dst++ = (u == '\n') ? 'n' : (u == '\r') ? 'r'
-                         : (u == '\t') ? 't' : (u == '\b') ? 'b' : 'f';
-            }
-
-            len += 2;
-            continue;
-
-        default:
-            break;
-        }
-
-        if (u < 0x20 || u == 0x7f || u == '<' || u == '>' || u == '&'
-            || u == 0x2028 || u == 0x2029)
-        {
-            if (dst) {
-                *dst++ = '\\';
-                *dst++ = 'u';
-                *dst++ = hex[(u >> 12) & 0xf];
-                *dst++ = hex[(u >> 8) & 0xf];
-                *dst++ = hex[(u >> 4) & 0xf];
-                *dst++ = hex[u & 0xf];
-            }
-
-            len += 6;
-            continue;
-        }
-
-        if (dst) {
-            *dst++ = (u_char) u;
-        }
-
-        len++;
-    }
-
-    return dst ? (uintptr_t) dst : (uintptr_t) len;
-}
-
-
-/*
- * Decodes one UTF-8 character and advances *p past it.  Overlong forms,
- * surrogates, values above U+10FFFF and truncated sequences are invalid:
- * then only the first byte is consumed.
- */
-
-static uint32_t
-ngx_http_webauthn_utf8_next(u_char **p, u_char *last)
-{
-    u_char    c, *s;
-    size_t    i, n;
-    uint32_t  u, min;
-
-    s = *p;
-    c = *s++;
-    *p = s;
-
-    if (c < 0x80) {
-        return c;
-    }
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 1;
-        u = c & 0x1f;
-        min = 0x80;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 2;
-        u = c & 0x0f;
-        min = 0x800;
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 3;
-        u = c & 0x07;
-        min = 0x10000;
-
-    } else {
-        return NGX_HTTP_WEBAUTHN_UTF8_INVALID;
-    }
-
-    if ((size_t) (last - s) < n) {
-        return NGX_HTTP_WEBAUTHN_UTF8_INVALID;
-    }
-
-    for (i = 0; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return NGX_HTTP_WEBAUTHN_UTF8_INVALID;
-        }
-
-        u = (u << 6) | (s[i] & 0x3f);
-    }
-
-    if (u < min || u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) {
-        return NGX_HTTP_WEBAUTHN_UTF8_INVALID;
-    }
-
-    *p = s + n;
-
-    return u;
-}
-
-
-static ngx_http_webauthn_ctx_t *
+ngx_http_webauthn_ctx_t *
 ngx_http_webauthn_get_ctx(ngx_http_request_t *r)
 {
     ngx_http_webauthn_ctx_t  *ctx;
@@ -2385,6 +1848,259 @@ ngx_http_webauthn_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /* configuration */
 
 
+/*
+ * webauthn_session_cookie name [path=/p] [domain=d]
+ *                         [samesite=strict|lax|none];
+ *
+ * The cookie is always HttpOnly and Secure: a session cookie that script
+ * or plain http could read would be a passkey session for anyone who
+ * reads it.
+ */
+
+static char *
+ngx_http_webauthn_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webauthn_srv_conf_t *wscf = conf;
+
+    u_char      *p;
+    ngx_str_t   *value, v;
+    ngx_uint_t   i;
+
+    if (wscf->cookie_name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* RFC 6265 token characters only */
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= 0x20 || *p >= 0x7f
+            || ngx_strchr("()<>@,;:\\\"/[]?={}", *p) != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid cookie name \"%V\": only the "
+                               "characters of an RFC 6265 token are allowed",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0 || value[1].len > 64) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cookie name \"%V\": 1 to 64 characters",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    wscf->cookie_name = value[1];
+    ngx_str_set(&wscf->cookie_path, "/");
+    wscf->cookie_samesite = NGX_HTTP_WEBAUTHN_SAMESITE_STRICT;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
+            v.data = value[i].data + 5;
+            v.len = value[i].len - 5;
+
+            if (v.len == 0 || v.data[0] != '/') {
+                goto invalid;
+            }
+
+            for (p = v.data; p < v.data + v.len; p++) {
+                if (*p <= 0x20 || *p >= 0x7f || *p == ';') {
+                    goto invalid;
+                }
+            }
+
+            wscf->cookie_path = v;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "domain=", 7) == 0) {
+            v.data = value[i].data + 7;
+            v.len = value[i].len - 7;
+
+            if (v.len == 0 || ngx_http_webauthn_check_domain(&v) != NULL) {
+                goto invalid;
+            }
+
+            wscf->cookie_domain = v;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "samesite=strict") == 0) {
+            wscf->cookie_samesite = NGX_HTTP_WEBAUTHN_SAMESITE_STRICT;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "samesite=lax") == 0) {
+            wscf->cookie_samesite = NGX_HTTP_WEBAUTHN_SAMESITE_LAX;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "samesite=none") == 0) {
+            wscf->cookie_samesite = NGX_HTTP_WEBAUTHN_SAMESITE_NONE;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\": expected path=/..., "
+                       "domain=name or samesite=strict|lax|none",
+                       &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/* webauthn_hints security-key | client-device | hybrid ...; */
+
+static char *
+ngx_http_webauthn_hints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webauthn_srv_conf_t *wscf = conf;
+
+    ngx_str_t   *value, *h;
+    ngx_uint_t   i, j;
+
+    static ngx_str_t  known[] = {
+        ngx_string("security-key"),
+        ngx_string("client-device"),
+        ngx_string("hybrid")
+    };
+
+    if (wscf->hints != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    wscf->hints = ngx_array_create(cf->pool, 3, sizeof(ngx_str_t));
+    if (wscf->hints == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        for (j = 0; j < sizeof(known) / sizeof(known[0]); j++) {
+            if (value[i].len == known[j].len
+                && ngx_strncmp(value[i].data, known[j].data, known[j].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == sizeof(known) / sizeof(known[0])) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown hint \"%V\": expected security-key, "
+                               "client-device or hybrid", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        h = wscf->hints->elts;
+
+        for (j = 0; j < wscf->hints->nelts; j++) {
+            if (h[j].len == value[i].len
+                && ngx_strncmp(h[j].data, value[i].data, h[j].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "hint \"%V\" is listed twice", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        h = ngx_array_push(wscf->hints);
+        if (h == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *h = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The policy the wa core checks ceremonies against: the RP ID and the
+ * origins as NUL-terminated strings, made once per server.  User
+ * verification is a location's choice and is set per request.
+ */
+
+static char *
+ngx_http_webauthn_init_policy(ngx_conf_t *cf,
+    ngx_http_webauthn_srv_conf_t *conf)
+{
+    ngx_uint_t                   i;
+    const char                 **origins;
+    ngx_http_webauthn_origin_t  *o;
+
+    ngx_memzero(&conf->policy, sizeof(wa_policy_t));
+
+    conf->policy.rp_id = (const char *) ngx_http_webauthn_strdup0(cf->pool, &conf->rp_id);
+
+    o = conf->origins->elts;
+
+    origins = ngx_pcalloc(cf->pool,
+                          conf->origins->nelts * sizeof(const char *));
+
+    if (conf->policy.rp_id == NULL || origins == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < conf->origins->nelts; i++) {
+        origins[i] = (const char *) ngx_http_webauthn_strdup0(cf->pool, &o[i].origin);
+        if (origins[i] == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    conf->policy.origins = origins;
+    conf->policy.n_origins = conf->origins->nelts;
+
+    return NGX_CONF_OK;
+}
+
+
+static u_char *
+ngx_http_webauthn_strdup0(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *ngx_cpymem(p, s->data, s->len) = '\0';
+
+    return p;
+}
+
+
+/* the store connects from each worker, never from the master */
+
+static ngx_int_t
+ngx_http_webauthn_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_webauthn_store_init_process(cycle);
+}
+
+
+static void
+ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_webauthn_store_exit_process(cycle);
+}
+
+
 static ngx_int_t
 ngx_http_webauthn_add_variables(ngx_conf_t *cf)
 {
@@ -2446,6 +2162,8 @@ ngx_http_webauthn_create_srv_conf(ngx_conf_t *cf)
     conf->session_keys = NGX_CONF_UNSET_PTR;
     conf->session_ttl = NGX_CONF_UNSET;
     conf->challenge_ttl = NGX_CONF_UNSET;
+    conf->cookie_samesite = NGX_CONF_UNSET_UINT;
+    conf->hints = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -2470,8 +2188,31 @@ ngx_http_webauthn_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->challenge_ttl, prev->challenge_ttl,
                              NGX_HTTP_WEBAUTHN_CHALLENGE_TTL);
 
+    /* the cookie is inherited as a whole: name with its attributes */
+
+    if (conf->cookie_name.data == NULL) {
+        if (prev->cookie_name.data) {
+            conf->cookie_name = prev->cookie_name;
+            conf->cookie_path = prev->cookie_path;
+            conf->cookie_domain = prev->cookie_domain;
+            conf->cookie_samesite = prev->cookie_samesite;
+
+        } else {
+            ngx_str_set(&conf->cookie_name, "webauthn_session");
+            ngx_str_set(&conf->cookie_path, "/");
+            ngx_str_null(&conf->cookie_domain);
+            conf->cookie_samesite = NGX_HTTP_WEBAUTHN_SAMESITE_STRICT;
+        }
+    }
+
+    ngx_conf_merge_ptr_value(conf->hints, prev->hints, NULL);
+
     if (conf->rp_id.len == 0 || conf->origins == NULL) {
         return NGX_CONF_OK;
+    }
+
+    if (ngx_http_webauthn_init_policy(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     /*

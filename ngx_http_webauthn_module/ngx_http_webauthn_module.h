@@ -1,7 +1,16 @@
 
 /*
- * What the files of the nginx glue share.  The wa core has its own public
- * header, include/wa.h, and knows nothing of this one.
+ * What the files of the nginx glue share: constants, the configuration
+ * and request context types, and the functions one file offers the
+ * others.  The wa core has its own public header, include/wa.h, and knows
+ * nothing of this one.
+ *
+ *   ngx_http_webauthn_module.c     directives, configuration, variables
+ *   ngx_http_webauthn_json.c       JSON answers and errors
+ *   ngx_http_webauthn_store.c      Redis through hiredis on nginx events
+ *   ngx_http_webauthn_session.c    the session cookie
+ *   ngx_http_webauthn_gate.c       the access phase gate
+ *   ngx_http_webauthn_endpoints.c  the ceremony endpoints
  */
 
 
@@ -13,19 +22,326 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <hiredis/hiredis.h>
+
+#include <wa.h>
+
+
+#define NGX_HTTP_WEBAUTHN_GATE_OFF          0
+#define NGX_HTTP_WEBAUTHN_GATE_PASSWORD     1
+#define NGX_HTTP_WEBAUTHN_GATE_PASSKEY      2
+#define NGX_HTTP_WEBAUTHN_GATE_TRANSACTION  3
+
+#define NGX_HTTP_WEBAUTHN_UV_REQUIRED       0
+#define NGX_HTTP_WEBAUTHN_UV_PREFERRED      1
+#define NGX_HTTP_WEBAUTHN_UV_DISCOURAGED    2
+
+#define NGX_HTTP_WEBAUTHN_ENROLL_PASSKEY    0
+#define NGX_HTTP_WEBAUTHN_ENROLL_OPEN       1
+
+#define NGX_HTTP_WEBAUTHN_LEVEL_NONE        0
+#define NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD    1
+#define NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY     2
+
+#define NGX_HTTP_WEBAUTHN_ORIGIN_HTTPS      0
+#define NGX_HTTP_WEBAUTHN_ORIGIN_DEV        1
+#define NGX_HTTP_WEBAUTHN_ORIGIN_ANDROID    2
+
+/* what a gate or an endpoint cannot work without */
+#define NGX_HTTP_WEBAUTHN_NEED_RP_ID        0x01
+#define NGX_HTTP_WEBAUTHN_NEED_ORIGIN       0x02
+#define NGX_HTTP_WEBAUTHN_NEED_REDIS        0x04
+#define NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY  0x08
+#define NGX_HTTP_WEBAUTHN_NEED_ZONE         0x10
+#define NGX_HTTP_WEBAUTHN_NEED_IDENTITY     0x20
+
+#define NGX_HTTP_WEBAUTHN_NEED_CEREMONY                                       \
+    (NGX_HTTP_WEBAUTHN_NEED_RP_ID|NGX_HTTP_WEBAUTHN_NEED_ORIGIN               \
+     |NGX_HTTP_WEBAUTHN_NEED_REDIS|NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY)
+
+#define NGX_HTTP_WEBAUTHN_NEED_SESSION                                        \
+    (NGX_HTTP_WEBAUTHN_NEED_REDIS|NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY)
+
+#define NGX_HTTP_WEBAUTHN_REDIS_PORT        6379
+#define NGX_HTTP_WEBAUTHN_REDIS_TIMEOUT     1000
+
+#define NGX_HTTP_WEBAUTHN_SESSION_TTL       1800
+#define NGX_HTTP_WEBAUTHN_CHALLENGE_TTL     300
+
+#define NGX_HTTP_WEBAUTHN_RP_ID_MAX         253
+#define NGX_HTTP_WEBAUTHN_LABEL_MAX         63
+#define NGX_HTTP_WEBAUTHN_RP_NAME_MAX       256
+
+#define NGX_HTTP_WEBAUTHN_SESSION_KEY_MIN   32      /* bytes */
+#define NGX_HTTP_WEBAUTHN_ADMIN_TOKEN_MIN   32      /* characters */
+#define NGX_HTTP_WEBAUTHN_SECRET_FILE_MAX   65536
+
+/* base64url of a SHA-256 digest, unpadded */
+#define NGX_HTTP_WEBAUTHN_APK_HASH_LEN      43
+
+#define NGX_HTTP_WEBAUTHN_UTF8_INVALID      0xffffffff
+
+
+#define NGX_HTTP_WEBAUTHN_SAMESITE_STRICT   0
+#define NGX_HTTP_WEBAUTHN_SAMESITE_LAX      1
+#define NGX_HTTP_WEBAUTHN_SAMESITE_NONE     2
+
+/* the index of an endpoint in ngx_http_webauthn_endpoints */
+#define NGX_HTTP_WEBAUTHN_EP_REGISTER_OPTIONS     1
+#define NGX_HTTP_WEBAUTHN_EP_REGISTER             2
+#define NGX_HTTP_WEBAUTHN_EP_LOGIN_OPTIONS        3
+#define NGX_HTTP_WEBAUTHN_EP_LOGIN                4
+#define NGX_HTTP_WEBAUTHN_EP_TRANSACTION_OPTIONS  5
+#define NGX_HTTP_WEBAUTHN_EP_CREDENTIALS          6
+#define NGX_HTTP_WEBAUTHN_EP_LOGOUT               7
+#define NGX_HTTP_WEBAUTHN_EP_ADMIN                8
+#define NGX_HTTP_WEBAUTHN_EP_METRICS              9
+#define NGX_HTTP_WEBAUTHN_EP_TELEMETRY            10
+
+/* random bytes of a challenge and of a session id */
+#define NGX_HTTP_WEBAUTHN_CHALLENGE_LEN     32
+#define NGX_HTTP_WEBAUTHN_SID_LEN           16
+#define NGX_HTTP_WEBAUTHN_HANDLE_LEN        32
+
+/* user names: what webauthn_identity may evaluate to */
+#define NGX_HTTP_WEBAUTHN_USER_MAX          256
+
+
+/* A session cookie, as the gate and the endpoints read it. */
+typedef struct {
+    ngx_str_t                   user;
+    ngx_str_t                   credential;  /* base64url */
+    ngx_str_t                   sid;         /* base64url */
+    uint64_t                    epoch;
+    time_t                      expires;
+} ngx_http_webauthn_session_t;
+
+
+typedef struct {
+    ngx_str_t                   name;        /* as written, for logs */
+    ngx_str_t                   host;        /* IP address, NUL-terminated */
+    ngx_str_t                   path;        /* unix socket, NUL-terminated */
+    in_port_t                   port;
+    ngx_uint_t                  db;
+    ngx_str_t                   password;
+    ngx_msec_t                  timeout;
+} ngx_http_webauthn_redis_conf_t;
+
+
+/*
+ * The head of the webauthn_zone, shared by the workers: records keyed by
+ * user or client (counters, limits) in a tree, the least recently used
+ * first in the queue.
+ */
+typedef struct {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    ngx_queue_t                 queue;
+} ngx_http_webauthn_shctx_t;
+
+
+typedef struct {
+    ngx_http_webauthn_redis_conf_t  *redis;
+    ngx_shm_zone_t                  *shm_zone;
+} ngx_http_webauthn_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   origin;
+    ngx_str_t                   host;        /* empty for android: origins */
+    ngx_uint_t                  type;        /* NGX_HTTP_WEBAUTHN_ORIGIN_* */
+    u_char                     *file;
+    ngx_uint_t                  line;
+} ngx_http_webauthn_origin_t;
+
+
+typedef struct {
+    ngx_str_t                   rp_id;
+    ngx_str_t                   rp_name;
+    ngx_array_t                *origins;     /* ngx_http_webauthn_origin_t */
+    ngx_array_t                *session_keys;   /* ngx_str_t, raw bytes */
+    time_t                      session_ttl;
+    time_t                      challenge_ttl;
+
+    ngx_str_t                   cookie_name;
+    ngx_str_t                   cookie_path;
+    ngx_str_t                   cookie_domain;
+    ngx_uint_t                  cookie_samesite;
+    ngx_array_t                *hints;       /* ngx_str_t */
+
+    /* what the wa core checks a ceremony against: rp_id and the origins,
+     * NUL-terminated; require_uv is set per location */
+    wa_policy_t                 policy;
+} ngx_http_webauthn_srv_conf_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t   *identity;
+    ngx_uint_t                  user_verification;
+    ngx_uint_t                  enroll;
+    ngx_uint_t                  gate;
+    ngx_flag_t                  fallback_read;
+    ngx_array_t                *admin_tokens;   /* ngx_str_t */
+    time_t                      probation;
+
+    /* an index in ngx_http_webauthn_endpoints, never inherited */
+    ngx_uint_t                  endpoint;
+
+    /* where the gate and the endpoint were set, for merge-time errors */
+    u_char                     *gate_file;
+    ngx_uint_t                  gate_line;
+    u_char                     *endpoint_file;
+    ngx_uint_t                  endpoint_line;
+} ngx_http_webauthn_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                  level;       /* NGX_HTTP_WEBAUTHN_LEVEL_* */
+    ngx_str_t                   user;
+    ngx_str_t                   credential;
+    ngx_str_t                   reason;
+    ngx_str_t                   aaguid;
+
+    /* the access phase gate, across its store round trip */
+    ngx_http_webauthn_session_t  session;
+    ngx_str_t                   identity;
+    unsigned                    gate_pending:1;
+    unsigned                    gate_done:1;
+    ngx_int_t                   gate_rc;
+
+    /* refusals carry "fallback":"read" */
+    unsigned                    fallback_read:1;
+
+    /* the state of an endpoint (ngx_http_webauthn_endpoints.c) */
+    void                       *endpoint;
+} ngx_http_webauthn_ctx_t;
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  needs;       /* NGX_HTTP_WEBAUTHN_NEED_* */
+} ngx_http_webauthn_endpoint_t;
+
+
+/* ngx_http_webauthn_module.c */
+
+extern ngx_module_t  ngx_http_webauthn_module;
+extern ngx_conf_enum_t  ngx_http_webauthn_gates[];
+extern ngx_str_t  ngx_http_webauthn_levels[];
+extern ngx_http_webauthn_endpoint_t  ngx_http_webauthn_endpoints[];
+
+ngx_http_webauthn_ctx_t *ngx_http_webauthn_get_ctx(ngx_http_request_t *r);
+
+
+/* ngx_http_webauthn_json.c */
+
+/* A JSON text under construction, in the request pool. */
+typedef struct {
+    ngx_http_request_t         *r;
+    u_char                     *start;
+    u_char                     *pos;
+    u_char                     *end;
+    ngx_uint_t                  failed;      /* out of memory */
+} ngx_http_webauthn_out_t;
+
+void ngx_http_webauthn_out_init(ngx_http_webauthn_out_t *o,
+    ngx_http_request_t *r, size_t size);
+void ngx_http_webauthn_out_raw(ngx_http_webauthn_out_t *o, const char *s);
+void ngx_http_webauthn_out_str(ngx_http_webauthn_out_t *o, u_char *s,
+    size_t len);
+void ngx_http_webauthn_out_int(ngx_http_webauthn_out_t *o, int64_t n);
+
+/*
+ * Sends the text as application/json with the given status; Set-Cookie
+ * when cookie is not NULL.  Returns what a content handler returns.
+ */
+ngx_int_t ngx_http_webauthn_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_webauthn_out_t *o, ngx_str_t *cookie);
 
 /*
  * Sends {"error":code,"message":message,"action":action} (action may be
- * NULL) as application/json with the given status, and records code as
- * $webauthn_reason.  code is one of the stable codes of docs and DESIGN.md;
- * message and action are escaped.  Returns what a content handler returns.
+ * NULL), plus "fallback":"read" when the request context says so, as
+ * application/json with the given status, and records code as
+ * $webauthn_reason.  code is one of the stable codes of docs/errors.md;
+ * message and action are escaped.  Returns what a content handler
+ * returns.
  */
 ngx_int_t ngx_http_webauthn_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *action);
 
+uintptr_t ngx_http_webauthn_escape_json(u_char *dst, u_char *src,
+    size_t size);
 
-extern ngx_module_t  ngx_http_webauthn_module;
+/* one UTF-8 character, or NGX_HTTP_WEBAUTHN_UTF8_INVALID */
+uint32_t ngx_http_webauthn_utf8_next(u_char **p, u_char *last);
+
+
+/* ngx_http_webauthn_store.c */
+
+/*
+ * Called once per command: with the reply, or with NULL when the store
+ * could not answer (not connected, an error, the timeout).  The reply is
+ * freed when the handler returns.  Never called from within
+ * ngx_http_webauthn_store_command() itself.
+ */
+typedef void (*ngx_http_webauthn_store_pt)(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+
+/* the Lua scripts, run by EVALSHA (EVAL when Redis does not know them) */
+#define NGX_HTTP_WEBAUTHN_SCRIPT_NONE       0
+#define NGX_HTTP_WEBAUTHN_SCRIPT_USER       1
+#define NGX_HTTP_WEBAUTHN_SCRIPT_REG_BEGIN  2
+#define NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER   3
+#define NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN  4
+#define NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN      5
+#define NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE     6
+
+/*
+ * Sends a command (argv as redisAsyncCommandArgv() takes it) or, with a
+ * script, EVALSHA sha nkeys argv...; the handler gets the reply later.
+ * r may be NULL, with handler NULL: a command whose answer nobody waits
+ * for (still ordered before every later command).  NGX_DECLINED: the
+ * store is not connected now; NGX_ERROR: no memory.
+ */
+ngx_int_t ngx_http_webauthn_store_command(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen);
+
+ngx_int_t ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle);
+void ngx_http_webauthn_store_exit_process(ngx_cycle_t *cycle);
+
+
+/* ngx_http_webauthn_session.c */
+
+/*
+ * Reads and checks the session cookie: NGX_OK with s filled (the mac and
+ * the expiry are checked, not the store), NGX_DECLINED when there is none,
+ * NGX_ABORT when it is expired, NGX_ERROR when it is forged or malformed.
+ */
+ngx_int_t ngx_http_webauthn_session_get(ngx_http_request_t *r,
+    ngx_http_webauthn_session_t *s);
+ngx_int_t ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
+    ngx_http_webauthn_session_t *s, ngx_str_t *cookie);
+ngx_int_t ngx_http_webauthn_session_clear_cookie(ngx_http_request_t *r,
+    ngx_str_t *cookie);
+
+/* "wa:{u:<base64url of user>}:<suffix>" in the request pool */
+ngx_int_t ngx_http_webauthn_user_key(ngx_http_request_t *r, ngx_str_t *user,
+    const char *suffix, ngx_str_t *extra, ngx_str_t *key);
+ngx_int_t ngx_http_webauthn_b64url(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out);
+ngx_int_t ngx_http_webauthn_random(u_char *p, size_t len);
+
+
+/* ngx_http_webauthn_gate.c */
+
+ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
+
+
+/* ngx_http_webauthn_endpoints.c */
+
+ngx_int_t ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_MODULE_H_INCLUDED_ */

@@ -1,0 +1,2893 @@
+
+/*
+ * The ceremony endpoints: register_options, register, login_options,
+ * login, credentials and logout (docs/http-api.md).
+ *
+ * Each is a content handler that reads the body, then runs a short chain
+ * of store commands; each store answer calls the next step, and the last
+ * step finalizes the request.  The request is held (the count taken by
+ * ngx_http_read_client_request_body()) until then, and every command has
+ * its timer, so a request always ends.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_webauthn_module.h"
+
+
+#define NGX_HTTP_WEBAUTHN_BODY_MAX          (64 * 1024)
+#define NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX WA_MAX_RESPONSE_JSON
+
+/* how long a used or expired challenge is still told from an unknown one */
+#define NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE   60
+
+#define NGX_HTTP_WEBAUTHN_KEY_CACHE         1024
+
+/* where the user of a request comes from */
+#define NGX_HTTP_WEBAUTHN_FROM_NONE         0
+#define NGX_HTTP_WEBAUTHN_FROM_SESSION      1
+#define NGX_HTTP_WEBAUTHN_FROM_IDENTITY     2
+#define NGX_HTTP_WEBAUTHN_FROM_BODY         3
+#define NGX_HTTP_WEBAUTHN_FROM_HANDLE       4
+
+
+typedef struct ngx_http_webauthn_ep_s  ngx_http_webauthn_ep_t;
+
+typedef void (*ngx_http_webauthn_step_pt)(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+
+struct ngx_http_webauthn_ep_s {
+    ngx_str_t                       body;
+    ngx_str_t                       identity;
+    ngx_str_t                       user;
+    ngx_uint_t                      from;
+
+    ngx_http_webauthn_session_t     session;
+    unsigned                        has_cookie:1;
+    unsigned                        has_session:1;   /* checked in store */
+    unsigned                        everywhere:1;
+    unsigned                        consumed:1;      /* challenge used */
+    unsigned                        store_asked:1;
+
+    /* options written while the store takes their challenge */
+    ngx_http_webauthn_out_t        *answer;
+
+    /* what runs after the session check */
+    ngx_http_webauthn_step_pt       next;
+
+    /* ceremonies */
+    wa_registration_response_t      reg;
+    wa_assertion_response_t         assertion;
+    wa_credential_t                 cred;
+    unsigned                        reg_parsed:1;
+    unsigned                        assertion_parsed:1;
+    unsigned                        cred_made:1;
+
+    u_char                          challenge[NGX_HTTP_WEBAUTHN_CHALLENGE_LEN];
+    ngx_str_t                       challenge_b64;
+    ngx_str_t                       challenge_key;
+    ngx_str_t                       cred_id;         /* base64url */
+    ngx_str_t                       handle;          /* base64url */
+    ngx_str_t                       pk;              /* base64url COSE */
+    uint32_t                        count;
+    int                             be;
+    ngx_uint_t                      n_creds;
+    uint32_t                        new_count;
+    uint8_t                         flags;
+    ngx_str_t                       sid;
+};
+
+
+/* how the wa core's codes are answered (docs/errors.md) */
+typedef struct {
+    ngx_uint_t                      status;
+    const char                     *action;
+} ngx_http_webauthn_rc_map_t;
+
+
+typedef struct {
+    u_char                          digest[32];
+    wa_key_t                       *key;
+} ngx_http_webauthn_key_slot_t;
+
+
+static void ngx_http_webauthn_ep_body(ngx_http_request_t *r);
+static void ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static ngx_int_t ngx_http_webauthn_ep_read_body(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, size_t max);
+static ngx_int_t ngx_http_webauthn_ep_check_type(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webauthn_ep_identify(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static ngx_int_t ngx_http_webauthn_ep_options_body(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_ep_session_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, ngx_http_webauthn_step_pt next);
+static void ngx_http_webauthn_ep_session_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+
+static void ngx_http_webauthn_register_options(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_register_options_user(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_register_options_out(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *list);
+static void ngx_http_webauthn_register_start(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_register_begin(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_register_index(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_register_stored(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+
+static void ngx_http_webauthn_login_options(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_login_options_user(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_login_start(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_login_handle(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_login_begin(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_login_global(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_login_verify(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *challenge);
+static void ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
+    redisReply *reply);
+
+static void ngx_http_webauthn_credentials(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_credentials_list(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_credentials_deleted(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_logout(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_logout_done(ngx_http_request_t *r, void *data,
+    redisReply *reply);
+
+static ngx_int_t ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
+    ngx_http_webauthn_store_pt handler);
+static ngx_int_t ngx_http_webauthn_challenge_check(ngx_http_request_t *r,
+    redisReply *rec, const char *ceremony);
+static ngx_int_t ngx_http_webauthn_user_script(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, ngx_uint_t create,
+    ngx_http_webauthn_store_pt handler);
+static void ngx_http_webauthn_out_credentials(ngx_http_webauthn_out_t *o,
+    redisReply *list, ngx_uint_t full);
+static void ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o,
+    u_char *p, size_t len);
+static void ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_send_options(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *list);
+
+static void ngx_http_webauthn_ep_fail(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    const char *action);
+static void ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
+    wa_err_t *err);
+static void ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_webauthn_ep_command(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen);
+static void ngx_http_webauthn_ep_cleanup(void *data);
+static ngx_int_t ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s);
+static ngx_int_t ngx_http_webauthn_reply_dup(ngx_http_request_t *r,
+    redisReply *rr, ngx_str_t *s);
+static wa_policy_t *ngx_http_webauthn_policy(ngx_http_request_t *r);
+static wa_key_t *ngx_http_webauthn_key(ngx_http_request_t *r, ngx_str_t *pk,
+    wa_err_t *err, wa_rc_t *rc);
+static size_t ngx_http_webauthn_transports_text(uint32_t t, u_char *out);
+
+
+static ngx_http_webauthn_rc_map_t  ngx_http_webauthn_rc_map[WA_RC_COUNT] = {
+    { NGX_HTTP_OK, NULL },                          /* WA_OK */
+    { NGX_HTTP_BAD_REQUEST, "none" },               /* malformed_request */
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "none" },  /* payload_too_large */
+    { NGX_HTTP_BAD_REQUEST, "none" },               /* type_mismatch */
+    { NGX_HTTP_FORBIDDEN, "retry" },                /* challenge_mismatch */
+    { NGX_HTTP_FORBIDDEN, "none" },                 /* origin_mismatch */
+    { NGX_HTTP_FORBIDDEN, "none" },                 /* cross_origin_refused */
+    { NGX_HTTP_FORBIDDEN, "none" },                 /* top_origin_mismatch */
+    { NGX_HTTP_FORBIDDEN, "none" },                 /* rp_id_mismatch */
+    { NGX_HTTP_FORBIDDEN, "retry" },                /* user_presence_missing */
+    { NGX_HTTP_FORBIDDEN, "retry" },    /* user_verification_required */
+    { NGX_HTTP_BAD_REQUEST, "none" },               /* backup_state_invalid */
+    { NGX_HTTP_FORBIDDEN, "reregister" },   /* backup_eligibility_changed */
+    { NGX_HTTP_FORBIDDEN, "reregister" },           /* signature_invalid */
+    { NGX_HTTP_FORBIDDEN, "support" },              /* counter_regression */
+    { NGX_HTTP_BAD_REQUEST, "none" },           /* credential_id_mismatch */
+    { NGX_HTTP_FORBIDDEN, "reregister" },           /* credential_unknown */
+    { NGX_HTTP_FORBIDDEN, "retry" },                /* user_mismatch */
+    { NGX_HTTP_BAD_REQUEST, "none" },               /* algorithm_unsupported */
+    { NGX_HTTP_BAD_REQUEST, "none" },               /* key_invalid */
+    { NGX_HTTP_FORBIDDEN, "none" },                 /* attestation_invalid */
+    { NGX_HTTP_FORBIDDEN, "none" },                 /* attestation_untrusted */
+    { NGX_HTTP_BAD_REQUEST, "none" },   /* attestation_format_unsupported */
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "retry" }     /* internal_error */
+};
+
+
+static const char  *ngx_http_webauthn_uv_names[] = {
+    "required", "preferred", "discouraged"
+};
+
+
+/* parsed public keys, per worker: building an EVP_PKEY is slow */
+static ngx_http_webauthn_key_slot_t
+    ngx_http_webauthn_keys[NGX_HTTP_WEBAUTHN_KEY_CACHE];
+
+
+ngx_int_t
+ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     allowed;
+    ngx_table_elt_t               *h;
+    ngx_http_webauthn_ctx_t       *ctx;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webauthn endpoint \"%V\"",
+                   &ngx_http_webauthn_endpoints[wlcf->endpoint].name);
+
+    switch (wlcf->endpoint) {
+
+    case NGX_HTTP_WEBAUTHN_EP_REGISTER_OPTIONS:
+    case NGX_HTTP_WEBAUTHN_EP_REGISTER:
+    case NGX_HTTP_WEBAUTHN_EP_LOGIN_OPTIONS:
+    case NGX_HTTP_WEBAUTHN_EP_LOGIN:
+    case NGX_HTTP_WEBAUTHN_EP_LOGOUT:
+        allowed = NGX_HTTP_POST;
+        break;
+
+    case NGX_HTTP_WEBAUTHN_EP_CREDENTIALS:
+        allowed = NGX_HTTP_GET|NGX_HTTP_DELETE;
+        break;
+
+    default:
+        /* transaction_options, admin, metrics, telemetry: later releases */
+
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_webauthn_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "not_implemented",
+                   "this endpoint is not available in this release", "none");
+    }
+
+    if (!(r->method & allowed)) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Allow");
+
+        if (allowed == NGX_HTTP_POST) {
+            ngx_str_set(&h->value, "POST");
+
+        } else {
+            ngx_str_set(&h->value, "GET, DELETE");
+        }
+
+        return ngx_http_webauthn_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                   "method_not_allowed", "this method is not allowed here",
+                   "none");
+    }
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->headers_in.content_length_n
+        > (off_t) ((wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER
+                    || wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_LOGIN)
+                   ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX
+                   : NGX_HTTP_WEBAUTHN_BODY_MAX))
+    {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_webauthn_send_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+                   "the request body is too large", "none");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_webauthn_ep_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* the body is read: set the request up, then the endpoint's first step */
+
+static void
+ngx_http_webauthn_ep_body(ngx_http_request_t *r)
+{
+    size_t                         max;
+    ngx_int_t                      rc;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_webauthn_ep_t        *ep;
+    ngx_http_webauthn_ctx_t       *ctx;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+    ctx = ngx_http_webauthn_get_ctx(r);
+
+    ep = ngx_pcalloc(r->pool, sizeof(ngx_http_webauthn_ep_t));
+    if (ctx == NULL || ep == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_http_webauthn_ep_cleanup;
+    cln->data = ep;
+
+    ctx->endpoint = ep;
+
+    max = (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER
+           || wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_LOGIN)
+          ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX : NGX_HTTP_WEBAUTHN_BODY_MAX;
+
+    rc = ngx_http_webauthn_ep_read_body(r, ep, max);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "payload_too_large",
+                                  "the request body is too large", "none");
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ep->body.len && ngx_http_webauthn_ep_check_type(r) != NGX_OK) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                  "malformed_request",
+                                  "the body must be application/json",
+                                  "none");
+        return;
+    }
+
+    if (ngx_http_webauthn_ep_identify(r, ep) != NGX_OK) {
+        return;
+    }
+
+    /* logout ends whatever the cookie names, valid in the store or not */
+
+    if (ep->has_cookie && wlcf->endpoint != NGX_HTTP_WEBAUTHN_EP_LOGOUT) {
+        ngx_http_webauthn_ep_session_check(r, ep,
+                                           ngx_http_webauthn_ep_dispatch);
+        return;
+    }
+
+    ngx_http_webauthn_ep_dispatch(r, ep);
+}
+
+
+static void
+ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    /* a session the store does not hold any more is no session */
+
+    if (ep->has_cookie && !ep->has_session
+        && wlcf->endpoint != NGX_HTTP_WEBAUTHN_EP_LOGOUT)
+    {
+        ep->has_cookie = 0;
+
+        if (ep->identity.len) {
+            ep->user = ep->identity;
+            ep->from = NGX_HTTP_WEBAUTHN_FROM_IDENTITY;
+
+        } else {
+            ngx_str_null(&ep->user);
+            ep->from = NGX_HTTP_WEBAUTHN_FROM_NONE;
+        }
+    }
+
+    if (ep->has_cookie && ep->identity.len
+        && (ep->identity.len != ep->session.user.len
+            || ngx_strncmp(ep->identity.data, ep->session.user.data,
+                           ep->identity.len)
+               != 0))
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "user_mismatch",
+                                  "the passkey session belongs to another "
+                                  "account", "login");
+        return;
+    }
+
+    switch (wlcf->endpoint) {
+
+    case NGX_HTTP_WEBAUTHN_EP_REGISTER_OPTIONS:
+        ngx_http_webauthn_register_options(r, ep);
+        return;
+
+    case NGX_HTTP_WEBAUTHN_EP_REGISTER:
+        ngx_http_webauthn_register_start(r, ep);
+        return;
+
+    case NGX_HTTP_WEBAUTHN_EP_LOGIN_OPTIONS:
+        ngx_http_webauthn_login_options(r, ep);
+        return;
+
+    case NGX_HTTP_WEBAUTHN_EP_LOGIN:
+        ngx_http_webauthn_login_start(r, ep);
+        return;
+
+    case NGX_HTTP_WEBAUTHN_EP_CREDENTIALS:
+        ngx_http_webauthn_credentials(r, ep);
+        return;
+
+    default: /* NGX_HTTP_WEBAUTHN_EP_LOGOUT */
+        ngx_http_webauthn_logout(r, ep);
+        return;
+    }
+}
+
+
+/* the body in one piece (from memory or from its temporary file) */
+
+static ngx_int_t
+ngx_http_webauthn_ep_read_body(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, size_t max)
+{
+    u_char       *p;
+    size_t        len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+
+        if (len > max) {
+            return NGX_DECLINED;
+        }
+    }
+
+    ep->body.data = ngx_pnalloc(r->pool, len + 1);
+    if (ep->body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ep->body.data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            size = b->file_last - b->file_pos;
+            n = ngx_read_file(b->file, p, size, b->file_pos);
+
+            if (n != (ssize_t) size) {
+                return NGX_ERROR;
+            }
+
+            p += size;
+
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    *p = '\0';
+    ep->body.len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_ep_check_type(ngx_http_request_t *r)
+{
+    u_char     *p;
+    ngx_str_t  *type;
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_ERROR;
+    }
+
+    type = &r->headers_in.content_type->value;
+
+    if (type->len < sizeof("application/json") - 1
+        || ngx_strncasecmp(type->data, (u_char *) "application/json",
+                           sizeof("application/json") - 1)
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    p = type->data + sizeof("application/json") - 1;
+
+    if (p < type->data + type->len && *p != ';' && *p != ' ') {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Who is asking: the session cookie's user, or the password identity; when
+ * both are there they must agree.  Finalizes the request on a refusal.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_ep_identify(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_int_t                      rc;
+    ngx_http_webauthn_ctx_t       *ctx;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+    ctx = ngx_http_webauthn_get_ctx(r);
+
+    if (wlcf->identity) {
+        if (ngx_http_complex_value(r, wlcf->identity, &ep->identity)
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_ERROR;
+        }
+
+        if (ep->identity.len > NGX_HTTP_WEBAUTHN_USER_MAX) {
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "policy_denied",
+                                      "the user name is too long", "none");
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_webauthn_session_get(r, &ep->session);
+
+    if (rc == NGX_OK) {
+        ep->has_cookie = 1;
+    }
+
+    if (ep->has_cookie) {
+        ep->user = ep->session.user;
+        ep->from = NGX_HTTP_WEBAUTHN_FROM_SESSION;
+
+    } else if (ep->identity.len) {
+        ep->user = ep->identity;
+        ep->from = NGX_HTTP_WEBAUTHN_FROM_IDENTITY;
+    }
+
+    if (ep->user.len) {
+        ctx->user = ep->user;
+        ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
+    }
+
+    return NGX_OK;
+}
+
+
+/* {} or {"user": "..."} or {"everywhere": true}: a JSON object */
+
+static ngx_int_t
+ngx_http_webauthn_ep_options_body(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    json_t        *root, *v;
+    const char    *key;
+    json_error_t   err;
+
+    if (ep->body.len == 0) {
+        return NGX_OK;
+    }
+
+    root = json_loadb((const char *) ep->body.data, ep->body.len,
+                      JSON_REJECT_DUPLICATES, &err);
+
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_BAD_REQUEST,
+                                  "malformed_request",
+                                  "the body must be a JSON object", "none");
+        return NGX_ERROR;
+    }
+
+    json_object_foreach(root, key, v) {
+
+        if (ngx_strcmp(key, "user") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0
+                || json_string_length(v) > NGX_HTTP_WEBAUTHN_USER_MAX)
+            {
+                goto invalid;
+            }
+
+            if (ep->user.len
+                && (ep->user.len != json_string_length(v)
+                    || ngx_strncmp(ep->user.data, json_string_value(v),
+                                   ep->user.len)
+                       != 0))
+            {
+                json_decref(root);
+                ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                          "user_mismatch",
+                                          "\"user\" is not the signed-in "
+                                          "user", "none");
+                return NGX_ERROR;
+            }
+
+            if (ep->user.len == 0) {
+                ep->user.len = json_string_length(v);
+                ep->user.data = ngx_pnalloc(r->pool, ep->user.len);
+                if (ep->user.data == NULL) {
+                    json_decref(root);
+                    ngx_http_finalize_request(r,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return NGX_ERROR;
+                }
+
+                ngx_memcpy(ep->user.data, json_string_value(v),
+                           ep->user.len);
+                ep->from = NGX_HTTP_WEBAUTHN_FROM_BODY;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(key, "everywhere") == 0) {
+            if (!json_is_boolean(v)) {
+                goto invalid;
+            }
+
+            ep->everywhere = json_is_true(v);
+            continue;
+        }
+
+        /* other members (extensions of clients) are ignored */
+    }
+
+    json_decref(root);
+
+    return NGX_OK;
+
+invalid:
+
+    json_decref(root);
+    ngx_http_webauthn_ep_fail(r, NGX_HTTP_BAD_REQUEST, "malformed_request",
+                              "a member of the body has the wrong type",
+                              "none");
+    return NGX_ERROR;
+}
+
+
+/*
+ * A cookie proves only that it was made here: whether the session still
+ * holds (not logged out, epoch not moved) is the store's to say.
+ */
+
+static void
+ngx_http_webauthn_ep_session_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, ngx_http_webauthn_step_pt next)
+{
+    ngx_int_t    rc;
+    ngx_str_t    epoch, session;
+    const char  *argv[3];
+    size_t       argvlen[3];
+
+    ep->next = next;
+
+    if (!ep->has_cookie) {
+        next(r, ep);
+        return;
+    }
+
+    if (ngx_http_webauthn_user_key(r, &ep->session.user, "epoch", NULL,
+                                   &epoch)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->session.user, "s:",
+                                      &ep->session.sid, &session)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    argv[0] = "MGET";
+    argvlen[0] = 4;
+    argv[1] = (char *) epoch.data;
+    argvlen[1] = epoch.len;
+    argv[2] = (char *) session.data;
+    argvlen[2] = session.len;
+
+    rc = ngx_http_webauthn_ep_command(r,
+                                      ngx_http_webauthn_ep_session_reply, ep,
+                                      NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 3,
+                                      argv, argvlen);
+    if (rc != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, rc);
+    }
+}
+
+
+static void
+ngx_http_webauthn_ep_session_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    u_char      *p;
+    uint64_t     epoch;
+    redisReply  *e, *s;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    e = reply->element[0];
+    s = reply->element[1];
+    epoch = 0;
+
+    if (e->type == REDIS_REPLY_STRING) {
+        for (p = (u_char *) e->str; p < (u_char *) e->str + e->len; p++) {
+            if (*p < '0' || *p > '9') {
+                break;
+            }
+
+            epoch = epoch * 10 + (*p - '0');
+        }
+    }
+
+    ep->has_session = (s->type == REDIS_REPLY_STRING
+                       && (size_t) s->len == ep->session.credential.len
+                       && ngx_strncmp(s->str, ep->session.credential.data,
+                                      s->len)
+                          == 0
+                       && epoch == ep->session.epoch);
+
+    if (ep->has_session) {
+        ngx_http_webauthn_ctx_t  *ctx;
+
+        ctx = ngx_http_webauthn_get_ctx(r);
+        ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY;
+        ctx->credential = ep->session.credential;
+    }
+
+    ep->next(r, ep);
+}
+
+
+/* register_options */
+
+
+static void
+ngx_http_webauthn_register_options(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_int_t  rc;
+
+    if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
+        return;
+    }
+
+    if (ep->from != NGX_HTTP_WEBAUTHN_FROM_SESSION
+        && ep->from != NGX_HTTP_WEBAUTHN_FROM_IDENTITY)
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNAUTHORIZED,
+                                  "identity_required",
+                                  "sign in first", "login");
+        return;
+    }
+
+    rc = ngx_http_webauthn_user_script(r, ep, 1,
+                                   ngx_http_webauthn_register_options_user);
+    if (rc != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, rc);
+    }
+}
+
+
+static void
+ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    ngx_str_t                      handle;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || ngx_http_webauthn_reply_str(reply->element[0], &handle) != NGX_OK
+        || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    /* the handle made for the user now, or the one they have */
+
+    ep->handle.data = ngx_pnalloc(r->pool, handle.len);
+    if (ep->handle.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(ep->handle.data, handle.data, handle.len);
+    ep->handle.len = handle.len;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    ep->n_creds = reply->element[1]->elements;
+
+    if (!ep->has_session
+        && (wlcf->enroll != NGX_HTTP_WEBAUTHN_ENROLL_OPEN || ep->n_creds))
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                  "enrollment_not_allowed",
+                                  ep->n_creds
+                                  ? "adding a passkey needs a passkey "
+                                    "session: sign in with a passkey first"
+                                  : "adding a passkey needs a passkey "
+                                    "session or an enrolment grant",
+                                  ep->n_creds ? "passkey" : "support");
+        return;
+    }
+
+    if (ngx_http_webauthn_new_challenge(r, ep, "reg", &ep->user,
+                                   ngx_http_webauthn_out_challenge_reply)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    /* written now, sent when the store has the challenge */
+
+    ngx_http_webauthn_register_options_out(r, ep, reply->element[1]);
+}
+
+
+static void
+ngx_http_webauthn_register_options_out(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *list)
+{
+    ngx_uint_t                     i;
+    ngx_str_t                     *hint;
+    ngx_http_webauthn_out_t       *o;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    o = ngx_palloc(r->pool, sizeof(ngx_http_webauthn_out_t));
+    if (o == NULL) {
+        return;
+    }
+
+    ngx_http_webauthn_out_init(o, r, 1024);
+
+    ngx_http_webauthn_out_raw(o, "{\"rp\":{\"id\":");
+    ngx_http_webauthn_out_str(o, wscf->rp_id.data, wscf->rp_id.len);
+    ngx_http_webauthn_out_raw(o, ",\"name\":");
+
+    if (wscf->rp_name.len) {
+        ngx_http_webauthn_out_str(o, wscf->rp_name.data, wscf->rp_name.len);
+
+    } else {
+        ngx_http_webauthn_out_str(o, wscf->rp_id.data, wscf->rp_id.len);
+    }
+
+    ngx_http_webauthn_out_raw(o, "},\"user\":{\"id\":");
+    ngx_http_webauthn_out_str(o, ep->handle.data, ep->handle.len);
+    ngx_http_webauthn_out_raw(o, ",\"name\":");
+    ngx_http_webauthn_out_str(o, ep->user.data, ep->user.len);
+    ngx_http_webauthn_out_raw(o, ",\"displayName\":");
+    ngx_http_webauthn_out_str(o, ep->user.data, ep->user.len);
+    ngx_http_webauthn_out_raw(o, "},\"challenge\":");
+    ngx_http_webauthn_out_str(o, ep->challenge_b64.data,
+                              ep->challenge_b64.len);
+    ngx_http_webauthn_out_raw(o, ",\"pubKeyCredParams\":["
+                              "{\"type\":\"public-key\",\"alg\":-8},"
+                              "{\"type\":\"public-key\",\"alg\":-7},"
+                              "{\"type\":\"public-key\",\"alg\":-257}],"
+                              "\"timeout\":");
+    ngx_http_webauthn_out_int(o, (int64_t) wscf->challenge_ttl * 1000);
+    ngx_http_webauthn_out_raw(o, ",\"excludeCredentials\":");
+    ngx_http_webauthn_out_credentials(o, list, 0);
+    ngx_http_webauthn_out_raw(o, ",\"authenticatorSelection\":"
+                              "{\"residentKey\":\"required\","
+                              "\"requireResidentKey\":true,"
+                              "\"userVerification\":\"");
+    ngx_http_webauthn_out_raw(o,
+                     ngx_http_webauthn_uv_names[wlcf->user_verification]);
+    ngx_http_webauthn_out_raw(o, "\"},\"attestation\":\"none\"");
+
+    if (wscf->hints) {
+        hint = wscf->hints->elts;
+        ngx_http_webauthn_out_raw(o, ",\"hints\":[");
+
+        for (i = 0; i < wscf->hints->nelts; i++) {
+            if (i) {
+                ngx_http_webauthn_out_raw(o, ",");
+            }
+
+            ngx_http_webauthn_out_str(o, hint[i].data, hint[i].len);
+        }
+
+        ngx_http_webauthn_out_raw(o, "]");
+    }
+
+    ngx_http_webauthn_out_raw(o, "}");
+
+    ep->answer = o;
+}
+
+
+/* register */
+
+
+static void
+ngx_http_webauthn_register_start(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    wa_rc_t           rc;
+    wa_err_t          err;
+    ngx_int_t         n;
+    ngx_str_t         key, user_key, set_key;
+    const char       *argv[3];
+    size_t            argvlen[3];
+    wa_client_data_t  cd;
+
+    if (ep->from != NGX_HTTP_WEBAUTHN_FROM_SESSION
+        && ep->from != NGX_HTTP_WEBAUTHN_FROM_IDENTITY)
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNAUTHORIZED,
+                                  "identity_required",
+                                  "sign in first", "login");
+        return;
+    }
+
+    if (!ep->reg_parsed) {
+        rc = wa_registration_response_parse((const char *) ep->body.data,
+                                            ep->body.len, &ep->reg, &err);
+        if (rc != WA_OK) {
+            ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+            return;
+        }
+
+        ep->reg_parsed = 1;
+
+        /* the challenge names the key it is stored under */
+
+        rc = wa_client_data_parse(ep->reg.client_data_json.data,
+                                  ep->reg.client_data_json.len, &cd, &err);
+        if (rc != WA_OK) {
+            ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+            return;
+        }
+
+        if (cd.challenge.len != NGX_HTTP_WEBAUTHN_CHALLENGE_LEN) {
+            wa_client_data_free(&cd);
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                      "challenge_unknown",
+                                      "this challenge was not issued here",
+                                      "retry");
+            return;
+        }
+
+        ngx_memcpy(ep->challenge, cd.challenge.data,
+                   NGX_HTTP_WEBAUTHN_CHALLENGE_LEN);
+        wa_client_data_free(&cd);
+
+        if (ngx_http_webauthn_b64url(r->pool, ep->challenge,
+                                     NGX_HTTP_WEBAUTHN_CHALLENGE_LEN,
+                                     &ep->challenge_b64)
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (ngx_http_webauthn_user_key(r, &ep->user, "ch:", &ep->challenge_b64,
+                                   &ep->challenge_key)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
+           != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    key = ep->challenge_key;
+
+    argv[0] = (char *) key.data;
+    argvlen[0] = key.len;
+    argv[1] = (char *) user_key.data;
+    argvlen[1] = user_key.len;
+    argv[2] = (char *) set_key.data;
+    argvlen[2] = set_key.len;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_begin, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_REG_BEGIN, 3, 3,
+                                     argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    wa_rc_t                        rc;
+    wa_err_t                       err;
+    ngx_int_t                      n;
+    ngx_str_t                      key;
+    wa_policy_t                   *pol;
+    const char                    *argv[5];
+    size_t                         argvlen[5];
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 3
+        || reply->element[2]->type != REDIS_REPLY_INTEGER)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (ngx_http_webauthn_challenge_check(r, reply->element[0], "reg")
+        != NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_http_webauthn_reply_dup(r, reply->element[1], &ep->handle)
+        != NGX_OK)
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_unknown",
+                                  "this challenge was not issued here",
+                                  "retry");
+        return;
+    }
+
+    ep->n_creds = (ngx_uint_t) reply->element[2]->integer;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    if (!ep->has_session
+        && (wlcf->enroll != NGX_HTTP_WEBAUTHN_ENROLL_OPEN || ep->n_creds))
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                  "enrollment_not_allowed",
+                                  "adding a passkey needs a passkey session",
+                                  ep->n_creds ? "passkey" : "support");
+        return;
+    }
+
+    pol = ngx_http_webauthn_policy(r);
+    if (pol == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = wa_verify_registration(pol, ep->challenge,
+                                NGX_HTTP_WEBAUTHN_CHALLENGE_LEN, &ep->reg,
+                                &ep->cred, &err);
+    if (rc != WA_OK) {
+        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+        return;
+    }
+
+    ep->cred_made = 1;
+
+    if (ngx_http_webauthn_b64url(r->pool, ep->cred.cred_id.data,
+                                 ep->cred.cred_id.len, &ep->cred_id)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* credential IDs are unique across users: claimed first */
+
+    key.len = sizeof("wa:{c:}") - 1 + ep->cred_id.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_sprintf(key.data, "wa:{c:%V}", &ep->cred_id);
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+    argv[2] = (char *) ep->user.data;
+    argvlen[2] = ep->user.len;
+    argv[3] = "NX";
+    argvlen[3] = 2;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_index, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 4,
+                                     argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    u_char                        *p;
+    ngx_int_t                      n;
+    ngx_str_t                      key, user_key, set_key, cred_key, pk;
+    ngx_uint_t                     i;
+    const char                    *argv[32];
+    size_t                         argvlen[32];
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+    u_char                         aaguid[37], transports[64];
+    u_char                         count[NGX_INT_T_LEN], now[NGX_TIME_T_LEN];
+    u_char                         alg[NGX_INT_T_LEN];
+
+    if (reply == NULL) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STATUS) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_CONFLICT, "credential_exists",
+                                  "this passkey is registered already",
+                                  "none");
+        return;
+    }
+
+    /* the handle names the user in passkey-first logins */
+
+    key.len = sizeof("wa:{h:}") - 1 + ep->handle.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_sprintf(key.data, "wa:{h:%V}", &ep->handle);
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+    argv[2] = (char *) ep->user.data;
+    argvlen[2] = ep->user.len;
+
+    /* nobody waits for it; it is still done before the script below */
+    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
+                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
+                                           3, argv, argvlen);
+
+    if (ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
+           != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", &ep->cred_id,
+                                      &cred_key)
+           != NGX_OK
+        || ngx_http_webauthn_b64url(r->pool, ep->cred.public_key.data,
+                                    ep->cred.public_key.len, &pk)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    p = aaguid;
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+
+        p = ngx_sprintf(p, "%02xd", ep->cred.aaguid[i]);
+    }
+
+    argv[0] = (char *) user_key.data;
+    argvlen[0] = user_key.len;
+    argv[1] = (char *) set_key.data;
+    argvlen[1] = set_key.len;
+    argv[2] = (char *) cred_key.data;
+    argvlen[2] = cred_key.len;
+
+    argv[3] = (wlcf->enroll == NGX_HTTP_WEBAUTHN_ENROLL_OPEN
+               && !ep->has_session) ? "open" : "any";
+    argvlen[3] = 4;
+    argv[4] = (char *) ep->handle.data;
+    argvlen[4] = ep->handle.len;
+    argv[5] = (char *) ep->cred_id.data;
+    argvlen[5] = ep->cred_id.len;
+
+    n = 6;
+
+#define ngx_http_webauthn_field(name, value, len)                             \
+    argv[n] = name; argvlen[n++] = sizeof(name) - 1;                          \
+    argv[n] = (char *) (value); argvlen[n++] = (len)
+
+    ngx_http_webauthn_field("pk", pk.data, pk.len);
+
+    ngx_http_webauthn_field("count", count,
+                            ngx_sprintf(count, "%uD", ep->cred.sign_count)
+                            - count);
+
+    ngx_http_webauthn_field("alg", alg,
+                            ngx_sprintf(alg, "%D", ep->cred.alg) - alg);
+
+    ngx_http_webauthn_field("transports", transports,
+                            ngx_http_webauthn_transports_text(
+                                ep->cred.transports, transports));
+
+    ngx_http_webauthn_field("aaguid", aaguid, (size_t) (p - aaguid));
+
+    ngx_http_webauthn_field("be",
+                            (ep->cred.flags & WA_FLAG_BE) ? "1" : "0", 1);
+    ngx_http_webauthn_field("bs",
+                            (ep->cred.flags & WA_FLAG_BS) ? "1" : "0", 1);
+    ngx_http_webauthn_field("uv",
+                            (ep->cred.flags & WA_FLAG_UV) ? "1" : "0", 1);
+
+    ngx_http_webauthn_field("fmt", ep->cred.fmt, ngx_strlen(ep->cred.fmt));
+
+    ngx_http_webauthn_field("created", now,
+                            ngx_sprintf(now, "%T", ngx_time()) - now);
+
+    ngx_http_webauthn_field("used", "0", 1);
+
+#undef ngx_http_webauthn_field
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_stored,
+                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER,
+                                     3, (int) n, argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    u_char                    *p;
+    ngx_uint_t                 i;
+    ngx_http_webauthn_ctx_t   *ctx;
+    ngx_http_webauthn_out_t    o;
+    u_char                     transports[64], aaguid[37];
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+        /* the ID stays claimed: harmless, IDs are random */
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (reply->len == 2 && ngx_strncmp(reply->str, "ok", 2) == 0) {
+        goto stored;
+    }
+
+    if (ngx_strncmp(reply->str, "enrollment_not_allowed", reply->len) == 0) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                  "enrollment_not_allowed",
+                                  "adding a passkey needs a passkey session",
+                                  "passkey");
+        return;
+    }
+
+    if (ngx_strncmp(reply->str, "credential_exists", reply->len) == 0) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_CONFLICT, "credential_exists",
+                                  "this passkey is registered already",
+                                  "none");
+        return;
+    }
+
+    ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_unknown",
+                              "the account changed during the registration",
+                              "retry");
+    return;
+
+stored:
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+
+    p = aaguid;
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+
+        p = ngx_sprintf(p, "%02xd", ep->cred.aaguid[i]);
+    }
+
+    ctx->aaguid.len = p - aaguid;
+    ctx->aaguid.data = ngx_pnalloc(r->pool, ctx->aaguid.len);
+    if (ctx->aaguid.data) {
+        ngx_memcpy(ctx->aaguid.data, aaguid, ctx->aaguid.len);
+    }
+
+    ctx->credential = ep->cred_id;
+
+    ngx_http_webauthn_out_init(&o, r, 512);
+
+    ngx_http_webauthn_out_raw(&o, "{\"status\":\"ok\",\"credential\":{\"id\":");
+    ngx_http_webauthn_out_str(&o, ep->cred_id.data, ep->cred_id.len);
+    ngx_http_webauthn_out_raw(&o, ",\"type\":\"public-key\",\"aaguid\":");
+    ngx_http_webauthn_out_str(&o, aaguid, p - aaguid);
+    ngx_http_webauthn_out_raw(&o, ",\"transports\":");
+    ngx_http_webauthn_out_transports(&o, transports,
+        ngx_http_webauthn_transports_text(ep->cred.transports, transports));
+    ngx_http_webauthn_out_raw(&o, ",\"backupEligible\":");
+    ngx_http_webauthn_out_raw(&o, (ep->cred.flags & WA_FLAG_BE)
+                                  ? "true" : "false");
+    ngx_http_webauthn_out_raw(&o, ",\"backedUp\":");
+    ngx_http_webauthn_out_raw(&o, (ep->cred.flags & WA_FLAG_BS)
+                                  ? "true" : "false");
+    ngx_http_webauthn_out_raw(&o, ",\"userVerified\":");
+    ngx_http_webauthn_out_raw(&o, (ep->cred.flags & WA_FLAG_UV)
+                                  ? "true" : "false");
+    ngx_http_webauthn_out_raw(&o, ",\"attestationFormat\":");
+    ngx_http_webauthn_out_str(&o, (u_char *) ep->cred.fmt,
+                              ngx_strlen(ep->cred.fmt));
+    ngx_http_webauthn_out_raw(&o, ",\"createdAt\":");
+    ngx_http_webauthn_out_int(&o, ngx_time());
+    ngx_http_webauthn_out_raw(&o, "}}");
+
+    ngx_http_finalize_request(r,
+                              ngx_http_webauthn_send_json(r, NGX_HTTP_CREATED,
+                                                          &o, NULL));
+}
+
+
+/* login_options */
+
+
+static void
+ngx_http_webauthn_login_options(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_int_t  rc;
+
+    if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
+        return;
+    }
+
+    if (ep->user.len == 0) {
+        /* passkey-first: a challenge bound to nobody, no list */
+
+        if (ngx_http_webauthn_new_challenge(r, ep, "login", NULL,
+                                   ngx_http_webauthn_out_challenge_reply)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        ngx_http_webauthn_send_options(r, ep, NULL);
+        return;
+    }
+
+    rc = ngx_http_webauthn_user_script(r, ep, 0,
+                                   ngx_http_webauthn_login_options_user);
+    if (rc != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, rc);
+    }
+}
+
+
+static void
+ngx_http_webauthn_login_options_user(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (ngx_http_webauthn_new_challenge(r, ep, "login", &ep->user,
+                                   ngx_http_webauthn_out_challenge_reply)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    /* the list is copied into the answer now: the reply is freed after */
+
+    ngx_http_webauthn_send_options(r, ep, reply->element[1]);
+}
+
+
+/*
+ * Writes the request options; they are sent when the store has the
+ * challenge (ngx_http_webauthn_out_challenge_reply()).
+ */
+
+static void
+ngx_http_webauthn_send_options(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *list)
+{
+    ngx_http_webauthn_out_t       *o;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    o = ngx_palloc(r->pool, sizeof(ngx_http_webauthn_out_t));
+    if (o == NULL) {
+        return;
+    }
+
+    ngx_http_webauthn_out_init(o, r, 512);
+
+    ngx_http_webauthn_out_raw(o, "{\"challenge\":");
+    ngx_http_webauthn_out_str(o, ep->challenge_b64.data,
+                              ep->challenge_b64.len);
+    ngx_http_webauthn_out_raw(o, ",\"timeout\":");
+    ngx_http_webauthn_out_int(o, (int64_t) wscf->challenge_ttl * 1000);
+    ngx_http_webauthn_out_raw(o, ",\"rpId\":");
+    ngx_http_webauthn_out_str(o, wscf->rp_id.data, wscf->rp_id.len);
+    ngx_http_webauthn_out_raw(o, ",\"allowCredentials\":");
+
+    if (list) {
+        ngx_http_webauthn_out_credentials(o, list, 0);
+
+    } else {
+        ngx_http_webauthn_out_raw(o, "[]");
+    }
+
+    ngx_http_webauthn_out_raw(o, ",\"userVerification\":\"");
+    ngx_http_webauthn_out_raw(o,
+                     ngx_http_webauthn_uv_names[wlcf->user_verification]);
+    ngx_http_webauthn_out_raw(o, "\"");
+
+    if (wscf->hints) {
+        ngx_uint_t   i;
+        ngx_str_t   *hint;
+
+        hint = wscf->hints->elts;
+        ngx_http_webauthn_out_raw(o, ",\"hints\":[");
+
+        for (i = 0; i < wscf->hints->nelts; i++) {
+            if (i) {
+                ngx_http_webauthn_out_raw(o, ",");
+            }
+
+            ngx_http_webauthn_out_str(o, hint[i].data, hint[i].len);
+        }
+
+        ngx_http_webauthn_out_raw(o, "]");
+    }
+
+    ngx_http_webauthn_out_raw(o, "}");
+
+    ep->answer = o;
+}
+
+
+/* login */
+
+
+static void
+ngx_http_webauthn_login_start(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    wa_rc_t           rc;
+    wa_err_t          err;
+    ngx_int_t         n;
+    ngx_str_t         key, handle;
+    const char       *argv[2];
+    size_t            argvlen[2];
+    wa_client_data_t  cd;
+
+    rc = wa_assertion_response_parse((const char *) ep->body.data,
+                                     ep->body.len, &ep->assertion, &err);
+    if (rc != WA_OK) {
+        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+        return;
+    }
+
+    ep->assertion_parsed = 1;
+
+    rc = wa_client_data_parse(ep->assertion.client_data_json.data,
+                              ep->assertion.client_data_json.len, &cd, &err);
+    if (rc != WA_OK) {
+        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+        return;
+    }
+
+    if (cd.challenge.len != NGX_HTTP_WEBAUTHN_CHALLENGE_LEN) {
+        wa_client_data_free(&cd);
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_unknown",
+                                  "this challenge was not issued here",
+                                  "retry");
+        return;
+    }
+
+    ngx_memcpy(ep->challenge, cd.challenge.data,
+               NGX_HTTP_WEBAUTHN_CHALLENGE_LEN);
+    wa_client_data_free(&cd);
+
+    if (ngx_http_webauthn_b64url(r->pool, ep->challenge,
+                                 NGX_HTTP_WEBAUTHN_CHALLENGE_LEN,
+                                 &ep->challenge_b64)
+        != NGX_OK
+        || ngx_http_webauthn_b64url(r->pool, ep->assertion.raw_id.data,
+                                    ep->assertion.raw_id.len, &ep->cred_id)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ep->user.len) {
+        ngx_http_webauthn_login_begin(r, ep);
+        return;
+    }
+
+    /* passkey-first: the user handle names the user */
+
+    if (ep->assertion.user_handle.len == 0) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_BAD_REQUEST,
+                                  "malformed_request",
+                                  "a sign-in without a user name needs "
+                                  "response.userHandle", "none");
+        return;
+    }
+
+    if (ngx_http_webauthn_b64url(r->pool, ep->assertion.user_handle.data,
+                                 ep->assertion.user_handle.len, &handle)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    key.len = sizeof("wa:{h:}") - 1 + handle.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_sprintf(key.data, "wa:{h:%V}", &handle);
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_handle, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 2,
+                                     argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_login_handle(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    ngx_str_t  user;
+
+    if (reply == NULL) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (ngx_http_webauthn_reply_str(reply, &user) != NGX_OK
+        || user.len == 0 || user.len > NGX_HTTP_WEBAUTHN_USER_MAX)
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "credential_unknown",
+                                  "this passkey is not registered here",
+                                  "reregister");
+        return;
+    }
+
+    ep->user.data = ngx_pnalloc(r->pool, user.len);
+    if (ep->user.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(ep->user.data, user.data, user.len);
+    ep->user.len = user.len;
+    ep->from = NGX_HTTP_WEBAUTHN_FROM_HANDLE;
+
+    ngx_http_webauthn_login_begin(r, ep);
+}
+
+
+static void
+ngx_http_webauthn_login_begin(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_int_t    n;
+    ngx_str_t    cred_key, user_key;
+    const char  *argv[3];
+    size_t       argvlen[3];
+
+    if (ngx_http_webauthn_user_key(r, &ep->user, "ch:", &ep->challenge_b64,
+                                   &ep->challenge_key)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", &ep->cred_id,
+                                      &cred_key)
+           != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    argv[0] = (char *) ep->challenge_key.data;
+    argvlen[0] = ep->challenge_key.len;
+    argv[1] = (char *) cred_key.data;
+    argvlen[1] = cred_key.len;
+    argv[2] = (char *) user_key.data;
+    argvlen[2] = user_key.len;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_begin_reply,
+                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN,
+                                     3, 3, argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    u_char       *p;
+    ngx_int_t     n;
+    ngx_str_t     s, key;
+    const char   *argv[2];
+    size_t        argvlen[2];
+    redisReply  **e;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 6)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    e = reply->element;
+
+    /* the passkey, as stored: pk, count, be, revoked */
+
+    if (ngx_http_webauthn_reply_str(e[2], &s) != NGX_OK) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "credential_unknown",
+                                  "this passkey is not registered for this "
+                                  "account", "reregister");
+        return;
+    }
+
+    if (e[5]->type == REDIS_REPLY_STRING) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "credential_revoked",
+                                  "this passkey was revoked", "reregister");
+        return;
+    }
+
+    ep->pk.data = ngx_pnalloc(r->pool, s.len);
+    if (ep->pk.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(ep->pk.data, s.data, s.len);
+    ep->pk.len = s.len;
+
+    ep->count = 0;
+
+    if (ngx_http_webauthn_reply_str(e[3], &s) == NGX_OK) {
+        for (p = s.data; p < s.data + s.len && *p >= '0' && *p <= '9'; p++) {
+            ep->count = ep->count * 10 + (*p - '0');
+        }
+    }
+
+    ep->be = -1;
+
+    if (ngx_http_webauthn_reply_str(e[4], &s) == NGX_OK && s.len == 1) {
+        ep->be = (s.data[0] == '1');
+    }
+
+    if (ngx_http_webauthn_reply_str(e[1], &s) == NGX_OK) {
+        ep->handle.data = ngx_pnalloc(r->pool, s.len);
+        if (ep->handle.data == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memcpy(ep->handle.data, s.data, s.len);
+        ep->handle.len = s.len;
+    }
+
+    if (e[0]->type == REDIS_REPLY_STRING) {
+        ngx_http_webauthn_login_verify(r, ep, e[0]);
+        return;
+    }
+
+    /* not a challenge bound to this user: a passkey-first one, maybe */
+
+    key.len = sizeof("wa:{ch:}") - 1 + ep->challenge_b64.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_sprintf(key.data, "wa:{ch:%V}", &ep->challenge_b64);
+
+    argv[0] = "GETDEL";
+    argvlen[0] = 6;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_global, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 2,
+                                     argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_login_global(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    if (reply == NULL) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    ep->consumed = 1;
+
+    ngx_http_webauthn_login_verify(r, ep, reply);
+}
+
+
+static void
+ngx_http_webauthn_login_verify(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *challenge)
+{
+    int                            nkeys;
+    wa_rc_t                        rc;
+    wa_err_t                       err;
+    wa_key_t                      *key;
+    ngx_int_t                      n;
+    ngx_str_t                      cred_key, epoch_key, session_key, src;
+    wa_policy_t                   *pol;
+    const char                    *argv[9];
+    size_t                         argvlen[9];
+    wa_stored_credential_t         stored;
+    wa_assertion_result_t          res;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    u_char                         handle[WA_MAX_USER_HANDLE + 4];
+    u_char                         count[NGX_INT_T_LEN];
+    u_char                         now[NGX_TIME_T_LEN], ttl[NGX_TIME_T_LEN];
+    u_char                         sid[NGX_HTTP_WEBAUTHN_SID_LEN];
+
+    if (ngx_http_webauthn_challenge_check(r, challenge, "login") != NGX_OK) {
+        return;
+    }
+
+    pol = ngx_http_webauthn_policy(r);
+    if (pol == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    key = ngx_http_webauthn_key(r, &ep->pk, &err, &rc);
+    if (key == NULL) {
+        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+        return;
+    }
+
+    ngx_memzero(&stored, sizeof(wa_stored_credential_t));
+
+    stored.key = key;
+    stored.cred_id = ep->assertion.raw_id.data;
+    stored.cred_id_len = ep->assertion.raw_id.len;
+    stored.sign_count = ep->count;
+    stored.backup_eligible = ep->be;
+
+    if (ep->handle.len) {
+        src.data = handle;
+
+        if (ep->handle.len > ngx_base64_encoded_length(WA_MAX_USER_HANDLE)
+            || ngx_decode_base64url(&src, &ep->handle) != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        stored.user_handle = handle;
+        stored.user_handle_len = src.len;
+    }
+
+    stored.user_handle_required =
+                               (ep->from == NGX_HTTP_WEBAUTHN_FROM_HANDLE);
+
+    rc = wa_verify_assertion(pol, ep->challenge,
+                             NGX_HTTP_WEBAUTHN_CHALLENGE_LEN, &ep->assertion,
+                             &stored, &res, &err);
+    if (rc != WA_OK) {
+        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+        return;
+    }
+
+    ep->new_count = res.sign_count;
+    ep->flags = res.flags;
+
+    /* the session: its id now, its cookie once the store has it */
+
+    if (ngx_http_webauthn_random(sid, sizeof(sid)) != NGX_OK
+        || ngx_http_webauthn_b64url(r->pool, sid, sizeof(sid), &ep->sid)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_webauthn_user_key(r, &ep->user, "cred:", &ep->cred_id,
+                                   &cred_key)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "epoch", NULL,
+                                      &epoch_key)
+           != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "s:", &ep->sid,
+                                      &session_key)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    argv[0] = (char *) cred_key.data;
+    argvlen[0] = cred_key.len;
+    argv[1] = (char *) epoch_key.data;
+    argvlen[1] = epoch_key.len;
+    argv[2] = (char *) session_key.data;
+    argvlen[2] = session_key.len;
+
+    nkeys = 3;
+
+    if (!ep->consumed) {
+        argv[3] = (char *) ep->challenge_key.data;
+        argvlen[3] = ep->challenge_key.len;
+        nkeys = 4;
+    }
+
+    n = nkeys;
+
+    argv[n] = (char *) count;
+    argvlen[n++] = ngx_sprintf(count, "%uD", ep->new_count) - count;
+    argv[n] = (char *) now;
+    argvlen[n++] = ngx_sprintf(now, "%T", ngx_time()) - now;
+    argv[n] = (char *) ttl;
+    argvlen[n++] = ngx_sprintf(ttl, "%T", wscf->session_ttl) - ttl;
+    argv[n] = (char *) ep->cred_id.data;
+    argvlen[n++] = ep->cred_id.len;
+    argv[n] = (ep->flags & WA_FLAG_BS) ? "1" : "0";
+    argvlen[n++] = 1;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_done, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN, nkeys,
+                                     (int) n, argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    u_char                        *p;
+    ngx_str_t                      code, cookie;
+    redisReply                    *e;
+    ngx_http_webauthn_ctx_t       *ctx;
+    ngx_http_webauthn_out_t        o;
+    ngx_http_webauthn_session_t    s;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 1
+        || ngx_http_webauthn_reply_str(reply->element[0], &code) != NGX_OK)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (code.len != 2 || ngx_strncmp(code.data, "ok", 2) != 0) {
+
+        if (ngx_strncmp(code.data, "challenge_unknown", code.len) == 0) {
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                      "challenge_unknown",
+                                      "this challenge was used already",
+                                      "retry");
+
+        } else if (ngx_strncmp(code.data, "credential_revoked", code.len)
+                   == 0)
+        {
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                      "credential_revoked",
+                                      "this passkey was revoked",
+                                      "reregister");
+
+        } else if (ngx_strncmp(code.data, "counter_regression", code.len)
+                   == 0)
+        {
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                      "counter_regression",
+                                      "the passkey's signature counter went "
+                                      "back", "support");
+
+        } else {
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                      "credential_unknown",
+                                      "this passkey is not registered for "
+                                      "this account", "reregister");
+        }
+
+        return;
+    }
+
+    if (reply->elements != 2) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    e = reply->element[1];
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    ngx_memzero(&s, sizeof(ngx_http_webauthn_session_t));
+
+    s.user = ep->user;
+    s.credential = ep->cred_id;
+    s.sid = ep->sid;
+    s.expires = ngx_time() + wscf->session_ttl;
+
+    if (e->type == REDIS_REPLY_STRING) {
+        for (p = (u_char *) e->str; p < (u_char *) e->str + e->len; p++) {
+            if (*p < '0' || *p > '9') {
+                break;
+            }
+
+            s.epoch = s.epoch * 10 + (*p - '0');
+        }
+    }
+
+    if (ngx_http_webauthn_session_cookie(r, &s, &cookie) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+    ctx->user = ep->user;
+    ctx->credential = ep->cred_id;
+    ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY;
+
+    ngx_http_webauthn_out_init(&o, r, 256);
+
+    ngx_http_webauthn_out_raw(&o, "{\"status\":\"ok\",\"user\":");
+    ngx_http_webauthn_out_str(&o, ep->user.data, ep->user.len);
+    ngx_http_webauthn_out_raw(&o, ",\"credential\":");
+    ngx_http_webauthn_out_str(&o, ep->cred_id.data, ep->cred_id.len);
+    ngx_http_webauthn_out_raw(&o, ",\"level\":\"passkey\",\"expiresAt\":");
+    ngx_http_webauthn_out_int(&o, s.expires);
+    ngx_http_webauthn_out_raw(&o, "}");
+
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
+                                                             &o, &cookie));
+}
+
+
+/* credentials */
+
+
+static void
+ngx_http_webauthn_credentials(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_int_t  rc;
+
+    if (ep->user.len == 0) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNAUTHORIZED,
+                                  "identity_required", "sign in first",
+                                  "login");
+        return;
+    }
+
+    if (r->method == NGX_HTTP_DELETE) {
+        ngx_http_webauthn_credentials_delete(r, ep);
+        return;
+    }
+
+    rc = ngx_http_webauthn_user_script(r, ep, 0,
+                                       ngx_http_webauthn_credentials_list);
+    if (rc != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, rc);
+    }
+}
+
+
+static void
+ngx_http_webauthn_credentials_list(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    ngx_http_webauthn_out_t  o;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    ngx_http_webauthn_out_init(&o, r, 512);
+
+    ngx_http_webauthn_out_raw(&o, "{\"user\":");
+    ngx_http_webauthn_out_str(&o, ep->user.data, ep->user.len);
+    ngx_http_webauthn_out_raw(&o, ",\"credentials\":");
+    ngx_http_webauthn_out_credentials(&o, reply->element[1], 1);
+    ngx_http_webauthn_out_raw(&o, "}");
+
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
+                                                             &o, NULL));
+}
+
+
+static void
+ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    u_char      *p;
+    ngx_int_t    n;
+    ngx_str_t    id, set_key, cred_key, epoch_key;
+    const char  *argv[5];
+    size_t       argvlen[5];
+    u_char       now[NGX_TIME_T_LEN];
+
+    if (!ep->has_session) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "passkey_required",
+                                  "removing a passkey needs a passkey "
+                                  "session", "passkey");
+        return;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "id", 2, &id) != NGX_OK
+        || id.len == 0
+        || id.len > ngx_base64_encoded_length(WA_MAX_CREDENTIAL_ID))
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_BAD_REQUEST,
+                                  "malformed_request",
+                                  "name the passkey: ?id=<credential id>",
+                                  "none");
+        return;
+    }
+
+    for (p = id.data; p < id.data + id.len; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+        {
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_BAD_REQUEST,
+                                      "malformed_request",
+                                      "the id is not base64url", "none");
+            return;
+        }
+    }
+
+    ep->cred_id = id;
+
+    if (ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", &id, &cred_key)
+           != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "epoch", NULL,
+                                      &epoch_key)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    argv[0] = (char *) set_key.data;
+    argvlen[0] = set_key.len;
+    argv[1] = (char *) cred_key.data;
+    argvlen[1] = cred_key.len;
+    argv[2] = (char *) epoch_key.data;
+    argvlen[2] = epoch_key.len;
+    argv[3] = (char *) id.data;
+    argvlen[3] = id.len;
+    argv[4] = (char *) now;
+    argvlen[4] = ngx_sprintf(now, "%T", ngx_time()) - now;
+
+    n = ngx_http_webauthn_ep_command(r,
+                                     ngx_http_webauthn_credentials_deleted,
+                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 3,
+                                     5, argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_credentials_deleted(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    ngx_str_t                cookie;
+    ngx_http_webauthn_out_t  o;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (reply->len != 2 || ngx_strncmp(reply->str, "ok", 2) != 0) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_NOT_FOUND, "credential_unknown",
+                                  "this account has no such passkey",
+                                  "none");
+        return;
+    }
+
+    /* every session ended with it, this one too */
+
+    if (ngx_http_webauthn_session_clear_cookie(r, &cookie) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_webauthn_out_init(&o, r, 128);
+    ngx_http_webauthn_out_raw(&o, "{\"status\":\"ok\",\"revoked\":");
+    ngx_http_webauthn_out_str(&o, ep->cred_id.data, ep->cred_id.len);
+    ngx_http_webauthn_out_raw(&o, "}");
+
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
+                                                             &o, &cookie));
+}
+
+
+/* logout */
+
+
+static void
+ngx_http_webauthn_logout(ngx_http_request_t *r, ngx_http_webauthn_ep_t *ep)
+{
+    ngx_int_t    n;
+    ngx_str_t    key;
+    const char  *argv[2];
+    size_t       argvlen[2];
+
+    if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
+        return;
+    }
+
+    if (!ep->has_cookie) {
+        /* nothing to end: the cookie is cleared all the same */
+        ngx_http_webauthn_logout_done(r, ep, NULL);
+        return;
+    }
+
+    if (ep->everywhere) {
+        if (ngx_http_webauthn_user_key(r, &ep->session.user, "epoch", NULL,
+                                       &key)
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        argv[0] = "INCR";
+        argvlen[0] = 4;
+
+    } else {
+        if (ngx_http_webauthn_user_key(r, &ep->session.user, "s:",
+                                       &ep->session.sid, &key)
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        argv[0] = "DEL";
+        argvlen[0] = 3;
+    }
+
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+
+    ep->store_asked = 1;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_logout_done, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 2,
+                                     argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+static void
+ngx_http_webauthn_logout_done(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    ngx_str_t                 cookie;
+    ngx_http_webauthn_ctx_t  *ctx;
+    ngx_http_webauthn_out_t   o;
+
+    if (reply == NULL && ep->store_asked) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (ngx_http_webauthn_session_clear_cookie(r, &cookie) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+    ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_NONE;
+
+    ngx_http_webauthn_out_init(&o, r, 32);
+    ngx_http_webauthn_out_raw(&o, "{\"status\":\"ok\"}");
+
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
+                                                             &o, &cookie));
+}
+
+
+/* helpers */
+
+
+/*
+ * A fresh challenge, stored under the user's key (or, for passkey-first,
+ * under its own) as "<ceremony> <expiry>"; the key outlives the expiry a
+ * little so that a late answer is told "expired", not "unknown".  On a
+ * failure the request is finalized and NGX_ERROR returned.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
+    ngx_http_webauthn_store_pt handler)
+{
+    u_char                        *p;
+    ngx_int_t                      rc;
+    ngx_str_t                      key;
+    const char                    *argv[5];
+    size_t                         argvlen[5];
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    u_char                         value[64], ttl[NGX_TIME_T_LEN];
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    if (ngx_http_webauthn_random(ep->challenge,
+                                 NGX_HTTP_WEBAUTHN_CHALLENGE_LEN)
+        != NGX_OK
+        || ngx_http_webauthn_b64url(r->pool, ep->challenge,
+                                    NGX_HTTP_WEBAUTHN_CHALLENGE_LEN,
+                                    &ep->challenge_b64)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    if (user) {
+        if (ngx_http_webauthn_user_key(r, user, "ch:", &ep->challenge_b64,
+                                       &key)
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_ERROR;
+        }
+
+    } else {
+        key.len = sizeof("wa:{ch:}") - 1 + ep->challenge_b64.len;
+        key.data = ngx_pnalloc(r->pool, key.len);
+        if (key.data == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(key.data, "wa:{ch:%V}", &ep->challenge_b64);
+    }
+
+    p = ngx_sprintf(value, "%s %T", ceremony,
+                    ngx_time() + wscf->challenge_ttl);
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+    argv[2] = (char *) value;
+    argvlen[2] = p - value;
+    argv[3] = "EX";
+    argvlen[3] = 2;
+    argv[4] = (char *) ttl;
+    argvlen[4] = ngx_sprintf(ttl, "%T", wscf->challenge_ttl
+                                        + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE)
+                 - ttl;
+
+    ep->answer = NULL;
+
+    rc = ngx_http_webauthn_ep_command(r, handler, ep,
+                                      NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 5,
+                                      argv, argvlen);
+    if (rc != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, rc);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the store has the challenge: the options written meanwhile are sent */
+
+static void
+ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (ep->answer == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
+                                                             ep->answer,
+                                                             NULL));
+}
+
+
+/*
+ * Checks a challenge record "<ceremony> <expiry>"; on a refusal the
+ * request is finalized and NGX_ERROR returned.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_challenge_check(ngx_http_request_t *r, redisReply *rec,
+    const char *ceremony)
+{
+    u_char  *p, *last;
+    size_t   n;
+    time_t   expires;
+
+    n = ngx_strlen(ceremony);
+
+    if (rec == NULL || rec->type != REDIS_REPLY_STRING
+        || (size_t) rec->len <= n + 1
+        || ngx_strncmp(rec->str, ceremony, n) != 0 || rec->str[n] != ' ')
+    {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_unknown",
+                                  "this challenge is unknown or was used "
+                                  "already", "retry");
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) rec->str + n + 1;
+    last = (u_char *) rec->str + rec->len;
+    expires = 0;
+
+    while (p < last && *p >= '0' && *p <= '9') {
+        expires = expires * 10 + (*p++ - '0');
+    }
+
+    if (expires < ngx_time()) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_expired",
+                                  "this challenge has expired", "retry");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_user_script(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, ngx_uint_t create,
+    ngx_http_webauthn_store_pt handler)
+{
+    ngx_str_t    user_key, set_key, prefix;
+    const char  *argv[5];
+    size_t       argvlen[5];
+    u_char       now[NGX_TIME_T_LEN];
+    u_char       raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
+
+    ngx_str_null(&ep->handle);
+
+    if (create) {
+        if (ngx_http_webauthn_random(raw, sizeof(raw)) != NGX_OK
+            || ngx_http_webauthn_b64url(r->pool, raw, sizeof(raw),
+                                        &ep->handle)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
+           != NGX_OK
+        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", NULL, &prefix)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = (char *) user_key.data;
+    argvlen[0] = user_key.len;
+    argv[1] = (char *) set_key.data;
+    argvlen[1] = set_key.len;
+    argv[2] = create ? (char *) ep->handle.data : "";
+    argvlen[2] = create ? ep->handle.len : 0;
+    argv[3] = (char *) now;
+    argvlen[3] = ngx_sprintf(now, "%T", ngx_time()) - now;
+    argv[4] = (char *) prefix.data;
+    argvlen[4] = prefix.len;
+
+    return ngx_http_webauthn_ep_command(r, handler, ep,
+                                        NGX_HTTP_WEBAUTHN_SCRIPT_USER, 2, 5,
+                                        argv, argvlen);
+}
+
+
+/*
+ * The passkeys of SCRIPT_USER's answer: {id, transports, aaguid, be, bs,
+ * count, created, used} each; as descriptors, or in full for the list.
+ */
+
+static void
+ngx_http_webauthn_out_credentials(ngx_http_webauthn_out_t *o,
+    redisReply *list, ngx_uint_t full)
+{
+    size_t       i, j;
+    redisReply  *c, **f;
+
+    ngx_http_webauthn_out_raw(o, "[");
+
+    for (i = 0; i < list->elements; i++) {
+        c = list->element[i];
+
+        if (c->type != REDIS_REPLY_ARRAY || c->elements != 8) {
+            continue;
+        }
+
+        f = c->element;
+
+        for (j = 0; j < 8; j++) {
+            if (f[j]->type != REDIS_REPLY_STRING) {
+                break;
+            }
+        }
+
+        if (j != 8) {
+            continue;
+        }
+
+        if (o->pos > o->start && o->pos[-1] != '[') {
+            ngx_http_webauthn_out_raw(o, ",");
+        }
+
+        ngx_http_webauthn_out_raw(o, full ? "{\"id\":"
+                                          : "{\"type\":\"public-key\","
+                                            "\"id\":");
+        ngx_http_webauthn_out_str(o, (u_char *) f[0]->str, f[0]->len);
+        ngx_http_webauthn_out_raw(o, ",\"transports\":");
+        ngx_http_webauthn_out_transports(o, (u_char *) f[1]->str, f[1]->len);
+
+        if (full) {
+            ngx_http_webauthn_out_raw(o, ",\"aaguid\":");
+            ngx_http_webauthn_out_str(o, (u_char *) f[2]->str, f[2]->len);
+            ngx_http_webauthn_out_raw(o, ",\"backupEligible\":");
+            ngx_http_webauthn_out_raw(o, (f[3]->len == 1 && f[3]->str[0] == '1')
+                                         ? "true" : "false");
+            ngx_http_webauthn_out_raw(o, ",\"backedUp\":");
+            ngx_http_webauthn_out_raw(o, (f[4]->len == 1 && f[4]->str[0] == '1')
+                                         ? "true" : "false");
+            ngx_http_webauthn_out_raw(o, ",\"signCount\":");
+            ngx_http_webauthn_out_int(o, ngx_atoi((u_char *) f[5]->str,
+                                                  f[5]->len));
+            ngx_http_webauthn_out_raw(o, ",\"createdAt\":");
+            ngx_http_webauthn_out_int(o, ngx_atoi((u_char *) f[6]->str,
+                                                  f[6]->len));
+            ngx_http_webauthn_out_raw(o, ",\"lastUsedAt\":");
+            ngx_http_webauthn_out_int(o, ngx_atoi((u_char *) f[7]->str,
+                                                  f[7]->len));
+        }
+
+        ngx_http_webauthn_out_raw(o, "}");
+    }
+
+    ngx_http_webauthn_out_raw(o, "]");
+}
+
+
+/* "hybrid,internal" as ["hybrid","internal"] */
+
+static void
+ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o, u_char *p,
+    size_t len)
+{
+    u_char  *last, *start;
+
+    last = p + len;
+
+    ngx_http_webauthn_out_raw(o, "[");
+
+    while (p < last) {
+        start = p;
+
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        if (p > start) {
+            if (o->pos[-1] != '[') {
+                ngx_http_webauthn_out_raw(o, ",");
+            }
+
+            ngx_http_webauthn_out_str(o, start, p - start);
+        }
+
+        p++;
+    }
+
+    ngx_http_webauthn_out_raw(o, "]");
+}
+
+
+static size_t
+ngx_http_webauthn_transports_text(uint32_t t, u_char *out)
+{
+    u_char      *p;
+    ngx_uint_t   i;
+
+    static struct {
+        uint32_t     bit;
+        const char  *name;
+    } names[] = {
+        { WA_TRANSPORT_BLE, "ble" },
+        { WA_TRANSPORT_HYBRID, "hybrid" },
+        { WA_TRANSPORT_INTERNAL, "internal" },
+        { WA_TRANSPORT_NFC, "nfc" },
+        { WA_TRANSPORT_SMART_CARD, "smart-card" },
+        { WA_TRANSPORT_USB, "usb" }
+    };
+
+    p = out;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (t & names[i].bit) {
+            if (p > out) {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, names[i].name, ngx_strlen(names[i].name));
+        }
+    }
+
+    return p - out;
+}
+
+
+static void
+ngx_http_webauthn_ep_fail(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message, const char *action)
+{
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_error(r, status, code,
+                                                              message,
+                                                              action));
+}
+
+
+/* the wa core's verdict; its detail goes to the log, never to the client */
+
+static void
+ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
+    wa_err_t *err)
+{
+    const char                  *code;
+    ngx_http_webauthn_rc_map_t  *m;
+
+    if ((unsigned) rc >= WA_RC_COUNT || rc == WA_OK) {
+        rc = WA_ERR_INTERNAL;
+    }
+
+    code = wa_rc_code(rc);
+    m = &ngx_http_webauthn_rc_map[rc];
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webauthn: refused: %s%s%s", code,
+                  err->detail ? ": " : "", err->detail ? err->detail : "");
+
+    ngx_http_webauthn_ep_fail(r, m->status, code,
+                              err->detail ? err->detail : code, m->action);
+}
+
+
+static void
+ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_webauthn_ep_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                              "store_unavailable",
+                              "the passkey store is not available, please "
+                              "try again shortly", "retry");
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_ep_command(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+    return ngx_http_webauthn_store_command(r, handler, data, script, nkeys,
+                                           argc, argv, argvlen);
+}
+
+
+static void
+ngx_http_webauthn_ep_cleanup(void *data)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    if (ep->reg_parsed) {
+        wa_registration_response_free(&ep->reg);
+    }
+
+    if (ep->assertion_parsed) {
+        wa_assertion_response_free(&ep->assertion);
+    }
+
+    if (ep->cred_made) {
+        wa_credential_free(&ep->cred);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s)
+{
+    if (rr == NULL || rr->type != REDIS_REPLY_STRING) {
+        return NGX_DECLINED;
+    }
+
+    s->data = (u_char *) rr->str;
+    s->len = rr->len;
+
+    return NGX_OK;
+}
+
+
+/* a string of a reply, copied: replies are freed when the handler returns */
+
+static ngx_int_t
+ngx_http_webauthn_reply_dup(ngx_http_request_t *r, redisReply *rr,
+    ngx_str_t *s)
+{
+    if (rr == NULL || rr->type != REDIS_REPLY_STRING) {
+        return NGX_DECLINED;
+    }
+
+    s->data = ngx_pnalloc(r->pool, rr->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, rr->str, rr->len);
+    s->data[rr->len] = '\0';
+    s->len = rr->len;
+
+    return NGX_OK;
+}
+
+
+/* the server's policy, with the location's user verification */
+
+static wa_policy_t *
+ngx_http_webauthn_policy(ngx_http_request_t *r)
+{
+    wa_policy_t                   *pol;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    pol = ngx_palloc(r->pool, sizeof(wa_policy_t));
+    if (pol == NULL) {
+        return NULL;
+    }
+
+    *pol = wscf->policy;
+    pol->require_uv =
+             (wlcf->user_verification == NGX_HTTP_WEBAUTHN_UV_REQUIRED);
+
+    return pol;
+}
+
+
+/*
+ * A stored public key, parsed once per worker: a direct-mapped cache
+ * indexed by the SHA-256 of the COSE key, so that a slot can only ever
+ * answer for the very bytes it was made from.
+ */
+
+static wa_key_t *
+ngx_http_webauthn_key(ngx_http_request_t *r, ngx_str_t *pk, wa_err_t *err,
+    wa_rc_t *rc)
+{
+    u_char                        *cose;
+    ngx_str_t                      dst;
+    ngx_uint_t                     i;
+    unsigned int                   n;
+    ngx_http_webauthn_key_slot_t  *slot;
+    u_char                         digest[32];
+
+    err->rc = WA_OK;
+    err->detail = NULL;
+
+    if (EVP_Digest(pk->data, pk->len, digest, &n, EVP_sha256(), NULL) != 1) {
+        *rc = WA_ERR_INTERNAL;
+        return NULL;
+    }
+
+    i = ((ngx_uint_t) digest[0] << 8 | digest[1])
+        % NGX_HTTP_WEBAUTHN_KEY_CACHE;
+
+    slot = &ngx_http_webauthn_keys[i];
+
+    if (slot->key && ngx_memcmp(slot->digest, digest, 32) == 0) {
+        return slot->key;
+    }
+
+    cose = ngx_pnalloc(r->pool, pk->len);
+    if (cose == NULL) {
+        *rc = WA_ERR_INTERNAL;
+        return NULL;
+    }
+
+    dst.data = cose;
+
+    if (ngx_decode_base64url(&dst, pk) != NGX_OK) {
+        *rc = WA_ERR_KEY_INVALID;
+        return NULL;
+    }
+
+    if (slot->key) {
+        wa_key_free(slot->key);
+        slot->key = NULL;
+    }
+
+    *rc = wa_key_from_cose(dst.data, dst.len, &slot->key, err);
+
+    if (*rc != WA_OK) {
+        slot->key = NULL;
+        return NULL;
+    }
+
+    ngx_memcpy(slot->digest, digest, 32);
+
+    return slot->key;
+}

@@ -1,0 +1,483 @@
+
+/*
+ * The session cookie and the names of the store's keys.
+ *
+ * The cookie is "v1.<payload>.<mac>": the payload, base64url, is
+ * "expires|epoch|sid|user|credential" (user in base64url, the others
+ * digits or base64url already); the mac is HMAC-SHA-256, under the first
+ * webauthn_session_key, of the text before it.  Any listed key verifies,
+ * so that keys can be rotated.  What the mac covers is the encoded text
+ * itself, so no decoding quirk can make two texts of one payload.
+ *
+ * The cookie alone proves only that this module made it: the gate also
+ * asks the store whether the session still exists and whether the user's
+ * session epoch has moved (logout everywhere, a reset).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "ngx_http_webauthn_module.h"
+
+
+#define NGX_HTTP_WEBAUTHN_COOKIE_MAX    2048
+#define NGX_HTTP_WEBAUTHN_MAC_LEN       32
+
+
+static ngx_int_t ngx_http_webauthn_session_mac(ngx_str_t *key, u_char *p,
+    size_t len, u_char *mac);
+static ngx_int_t ngx_http_webauthn_session_parse(ngx_http_request_t *r,
+    ngx_str_t *payload, ngx_http_webauthn_session_t *s);
+static ngx_int_t ngx_http_webauthn_find_cookie(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
+static ngx_int_t ngx_http_webauthn_parse_uint(u_char *p, size_t len,
+    uint64_t *out);
+static u_char *ngx_http_webauthn_cookie_attrs(u_char *p,
+    ngx_http_webauthn_srv_conf_t *wscf);
+
+
+ngx_int_t
+ngx_http_webauthn_session_get(ngx_http_request_t *r,
+    ngx_http_webauthn_session_t *s)
+{
+    u_char                        *p, *mac_start;
+    ngx_str_t                      value, payload, mac, *keys;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i, ok;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    u_char                         want[NGX_HTTP_WEBAUTHN_MAC_LEN];
+    u_char                         got[NGX_HTTP_WEBAUTHN_MAC_LEN + 4];
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    if (wscf->session_keys == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_webauthn_find_cookie(r, &wscf->cookie_name, &value);
+
+    if (rc != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (value.len < 3 || value.len > NGX_HTTP_WEBAUTHN_COOKIE_MAX
+        || ngx_strncmp(value.data, "v1.", 3) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    mac_start = NULL;
+
+    for (p = value.data + value.len; p > value.data + 3; p--) {
+        if (p[-1] == '.') {
+            mac_start = p;
+            break;
+        }
+    }
+
+    if (mac_start == NULL) {
+        return NGX_ERROR;
+    }
+
+    mac.data = mac_start;
+    mac.len = value.data + value.len - mac_start;
+
+    if (mac.len != 43) {        /* 32 bytes, base64url */
+        return NGX_ERROR;
+    }
+
+    value.len = mac_start - 1 - value.data;
+
+    {
+    ngx_str_t  dst;
+
+    dst.data = got;
+
+    if (ngx_decode_base64url(&dst, &mac) != NGX_OK
+        || dst.len != NGX_HTTP_WEBAUTHN_MAC_LEN)
+    {
+        return NGX_ERROR;
+    }
+    }
+
+    /* every key is tried, so that timing tells nothing of which one */
+
+    keys = wscf->session_keys->elts;
+    ok = 0;
+
+    for (i = 0; i < wscf->session_keys->nelts; i++) {
+        if (ngx_http_webauthn_session_mac(&keys[i], value.data, value.len,
+                                          want)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ok |= (CRYPTO_memcmp(want, got, NGX_HTTP_WEBAUTHN_MAC_LEN) == 0);
+    }
+
+    ngx_explicit_memzero(want, sizeof(want));
+
+    if (!ok) {
+        return NGX_ERROR;
+    }
+
+    payload.data = value.data + 3;
+    payload.len = value.len - 3;
+
+    rc = ngx_http_webauthn_session_parse(r, &payload, s);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (s->expires <= ngx_time()) {
+        return NGX_ABORT;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_session_parse(ngx_http_request_t *r, ngx_str_t *payload,
+    ngx_http_webauthn_session_t *s)
+{
+    u_char     *p, *last, *start;
+    uint64_t    n;
+    ngx_str_t   text, field[5];
+    ngx_uint_t  i;
+
+    text.data = ngx_pnalloc(r->pool, payload->len);
+    if (text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(&text, payload) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = text.data;
+    last = text.data + text.len;
+
+    for (i = 0; i < 5; i++) {
+        start = p;
+
+        while (p < last && *p != '|') {
+            p++;
+        }
+
+        field[i].data = start;
+        field[i].len = p - start;
+
+        if (i < 4) {
+            if (p == last) {
+                return NGX_ERROR;
+            }
+
+            p++;
+        }
+    }
+
+    if (p != last) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webauthn_parse_uint(field[0].data, field[0].len, &n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    s->expires = (time_t) n;
+
+    if (ngx_http_webauthn_parse_uint(field[1].data, field[1].len, &s->epoch)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    s->sid = field[2];
+    s->credential = field[4];
+
+    s->user.data = ngx_pnalloc(r->pool, field[3].len);
+    if (s->user.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(&s->user, &field[3]) != NGX_OK
+        || s->user.len == 0 || s->sid.len == 0 || s->credential.len == 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "name=v1.<payload>.<mac>; Path=/; Max-Age=N; HttpOnly; Secure; ..." */
+
+ngx_int_t
+ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
+    ngx_http_webauthn_session_t *s, ngx_str_t *cookie)
+{
+    u_char                        *p, *text_start;
+    size_t                         len;
+    ngx_str_t                      src, dst, user, *keys;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    u_char                         mac[NGX_HTTP_WEBAUTHN_MAC_LEN];
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    if (ngx_http_webauthn_b64url(r->pool, s->user.data, s->user.len, &user)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the payload in clear, then encoded */
+
+    len = NGX_TIME_T_LEN + 1 + NGX_INT64_LEN + 1 + s->sid.len + 1 + user.len
+          + 1 + s->credential.len;
+
+    src.data = ngx_pnalloc(r->pool, len);
+    if (src.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    src.len = ngx_sprintf(src.data, "%T|%uL|%V|%V|%V", s->expires, s->epoch,
+                          &s->sid, &user, &s->credential)
+              - src.data;
+
+    len = wscf->cookie_name.len + 1 + 3 + ngx_base64_encoded_length(src.len)
+          + 1 + ngx_base64_encoded_length(NGX_HTTP_WEBAUTHN_MAC_LEN)
+          + 256 + wscf->cookie_path.len + wscf->cookie_domain.len;
+
+    cookie->data = ngx_pnalloc(r->pool, len);
+    if (cookie->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(cookie->data, "%V=", &wscf->cookie_name);
+    text_start = p;
+    p = ngx_cpymem(p, "v1.", 3);
+
+    dst.data = p;
+    ngx_encode_base64url(&dst, &src);
+    p += dst.len;
+
+    keys = wscf->session_keys->elts;
+
+    if (ngx_http_webauthn_session_mac(&keys[0], text_start, p - text_start,
+                                      mac)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    *p++ = '.';
+
+    src.data = mac;
+    src.len = sizeof(mac);
+    dst.data = p;
+    ngx_encode_base64url(&dst, &src);
+    p += dst.len;
+
+    ngx_explicit_memzero(mac, sizeof(mac));
+
+    p = ngx_sprintf(p, "; Max-Age=%T",
+                    (time_t) ngx_max(s->expires - ngx_time(), 1));
+
+    p = ngx_http_webauthn_cookie_attrs(p, wscf);
+
+    cookie->len = p - cookie->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_session_clear_cookie(ngx_http_request_t *r,
+    ngx_str_t *cookie)
+{
+    u_char                        *p;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    cookie->data = ngx_pnalloc(r->pool, wscf->cookie_name.len + 256
+                                        + wscf->cookie_path.len
+                                        + wscf->cookie_domain.len);
+    if (cookie->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(cookie->data, "%V=; Max-Age=0", &wscf->cookie_name);
+    p = ngx_http_webauthn_cookie_attrs(p, wscf);
+
+    cookie->len = p - cookie->data;
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_webauthn_cookie_attrs(u_char *p, ngx_http_webauthn_srv_conf_t *wscf)
+{
+    static const char  *samesite[] = { "Strict", "Lax", "None" };
+
+    p = ngx_sprintf(p, "; Path=%V", &wscf->cookie_path);
+
+    if (wscf->cookie_domain.len) {
+        p = ngx_sprintf(p, "; Domain=%V", &wscf->cookie_domain);
+    }
+
+    return ngx_sprintf(p, "; HttpOnly; Secure; SameSite=%s",
+                       samesite[wscf->cookie_samesite]);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_session_mac(ngx_str_t *key, u_char *p, size_t len,
+    u_char *mac)
+{
+    unsigned int  n;
+
+    n = NGX_HTTP_WEBAUTHN_MAC_LEN;
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, p, len, mac, &n)
+        == NULL
+        || n != NGX_HTTP_WEBAUTHN_MAC_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_find_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+#if (nginx_version >= 1023000)
+
+    if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie, name,
+                                          value)
+        == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+
+#else
+
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, name,
+                                          value)
+        == NGX_DECLINED)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+
+#endif
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_parse_uint(u_char *p, size_t len, uint64_t *out)
+{
+    uint64_t  n;
+
+    if (len == 0 || len > 19 || (len > 1 && p[0] == '0')) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    while (len--) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        n = n * 10 + (*p++ - '0');
+    }
+
+    *out = n;
+
+    return NGX_OK;
+}
+
+
+/* "wa:{u:<base64url of user>}:<suffix><extra>" */
+
+ngx_int_t
+ngx_http_webauthn_user_key(ngx_http_request_t *r, ngx_str_t *user,
+    const char *suffix, ngx_str_t *extra, ngx_str_t *key)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   src, dst;
+
+    len = sizeof("wa:{u:}:") - 1 + ngx_base64_encoded_length(user->len)
+          + ngx_strlen(suffix) + (extra ? extra->len : 0);
+
+    key->data = ngx_pnalloc(r->pool, len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, "wa:{u:", 6);
+
+    src = *user;
+    dst.data = p;
+    ngx_encode_base64url(&dst, &src);
+    p += dst.len;
+
+    p = ngx_cpymem(p, "}:", 2);
+    p = ngx_cpymem(p, suffix, ngx_strlen(suffix));
+
+    if (extra) {
+        p = ngx_cpymem(p, extra->data, extra->len);
+    }
+
+    key->len = p - key->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_b64url(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    ngx_str_t  src;
+
+    out->data = ngx_pnalloc(pool, ngx_base64_encoded_length(len) + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    src.data = p;
+    src.len = len;
+
+    ngx_encode_base64url(out, &src);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_random(u_char *p, size_t len)
+{
+    return RAND_bytes(p, (int) len) == 1 ? NGX_OK : NGX_ERROR;
+}

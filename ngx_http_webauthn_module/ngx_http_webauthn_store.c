@@ -1,0 +1,904 @@
+
+/*
+ * The store: Redis through hiredis' asynchronous API on nginx's event loop.
+ *
+ * Each worker keeps one connection, made when the worker starts and made
+ * again, with a growing delay, whenever it is lost.  Nothing here blocks:
+ * the address is an IP or a unix socket (no name to resolve), connect() is
+ * non-blocking, every command has a timer.  A command that times out takes
+ * the connection down with it: a Redis that does not answer one command
+ * will not answer the next, and every waiting request then gets its answer
+ * (store unavailable) at once instead of one timeout each.
+ *
+ * hiredis owns the socket: the nginx connection that carries its events is
+ * freed, never closed, and hiredis closes the descriptor.  Events are
+ * level-triggered because hiredis reads 16 KiB at a time: with
+ * edge-triggered events the rest of a large reply would wait for more
+ * data that never comes.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/async.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_webauthn_module.h"
+
+
+#define NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED  0
+#define NGX_HTTP_WEBAUTHN_STORE_CONNECTING    1
+#define NGX_HTTP_WEBAUTHN_STORE_READY         2
+
+#define NGX_HTTP_WEBAUTHN_BACKOFF_MIN         100
+#define NGX_HTTP_WEBAUTHN_BACKOFF_MAX         1000
+
+#define NGX_HTTP_WEBAUTHN_ARGV_MAX            32
+
+
+typedef struct {
+    ngx_http_webauthn_redis_conf_t  *conf;
+    redisAsyncContext               *ac;
+    ngx_uint_t                       state;
+    ngx_event_t                      reconnect;
+    ngx_msec_t                       backoff;
+    ngx_log_t                       *log;
+    unsigned                         exiting:1;
+} ngx_http_webauthn_store_t;
+
+
+/*
+ * One command in flight.  It lives in the heap, not in the request pool:
+ * hiredis calls back after the request may be gone, so the request only
+ * detaches itself (r = NULL) when its pool is destroyed.
+ */
+typedef struct {
+    ngx_http_request_t              *r;
+    ngx_http_webauthn_store_pt       handler;
+    void                            *data;
+    ngx_pool_cleanup_t              *cln;
+    ngx_event_t                      timer;
+    ngx_uint_t                       script;
+    unsigned                         retried:1;
+    int                              argc;
+    const char                      *argv[NGX_HTTP_WEBAUTHN_ARGV_MAX];
+    size_t                           argvlen[NGX_HTTP_WEBAUTHN_ARGV_MAX];
+} ngx_http_webauthn_store_op_t;
+
+
+typedef struct {
+    const char                      *text;
+    u_char                           sha[41];
+} ngx_http_webauthn_script_t;
+
+
+static void ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_store_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_webauthn_store_drop(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_store_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_webauthn_store_disconnected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_webauthn_store_setup_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static ngx_int_t ngx_http_webauthn_store_send(ngx_http_webauthn_store_t *st,
+    ngx_http_webauthn_store_op_t *op, ngx_uint_t eval);
+static void ngx_http_webauthn_store_deliver(ngx_http_webauthn_store_op_t *op,
+    redisReply *reply);
+static void ngx_http_webauthn_store_timeout(ngx_event_t *ev);
+static void ngx_http_webauthn_store_cleanup(void *data);
+static void ngx_http_webauthn_store_free_op(ngx_http_webauthn_store_op_t *op);
+
+static void ngx_http_webauthn_event_read(ngx_event_t *ev);
+static void ngx_http_webauthn_event_write(ngx_event_t *ev);
+static void ngx_http_webauthn_event_add_read(void *privdata);
+static void ngx_http_webauthn_event_del_read(void *privdata);
+static void ngx_http_webauthn_event_add_write(void *privdata);
+static void ngx_http_webauthn_event_del_write(void *privdata);
+static void ngx_http_webauthn_event_cleanup(void *privdata);
+
+
+/* the worker's store; NULL without webauthn_redis */
+static ngx_http_webauthn_store_t  *ngx_http_webauthn_store;
+
+
+/*
+ * The Lua scripts: each runs on the keys of one user (one hash tag, one
+ * Cluster slot), so that what must happen together does.
+ */
+static ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
+
+    { NULL, "" },
+
+    /*
+     * SCRIPT_USER: the user's handle, made when ARGV[1] is not empty and
+     * there is none yet, and the user's active passkeys.
+     * KEYS: user hash, credential set; ARGV: new handle, now, prefix of
+     * the credential hashes.
+     */
+    { "local h = redis.call('HGET', KEYS[1], 'handle')\n"
+      "if not h and ARGV[1] ~= '' then\n"
+      "  redis.call('HSET', KEYS[1], 'handle', ARGV[1], 'created', ARGV[2])\n"
+      "  h = ARGV[1]\n"
+      "end\n"
+      "local ids = redis.call('SMEMBERS', KEYS[2])\n"
+      "table.sort(ids)\n"
+      "local out = {}\n"
+      "for _, id in ipairs(ids) do\n"
+      "  local c = redis.call('HMGET', ARGV[3] .. id, 'transports',\n"
+      "    'aaguid', 'be', 'bs', 'count', 'created', 'used')\n"
+      "  out[#out + 1] = {id, c[1] or '', c[2] or '', c[3] or '0',\n"
+      "    c[4] or '0', c[5] or '0', c[6] or '0', c[7] or '0'}\n"
+      "end\n"
+      "return {h or false, out}\n", "" },
+
+    /*
+     * SCRIPT_REG_BEGIN: consumes a registration challenge, whatever the
+     * outcome of the registration, and reads the handle and how many
+     * passkeys the user has.
+     * KEYS: challenge, user hash, credential set.
+     */
+    { "local c = redis.call('GET', KEYS[1])\n"
+      "if c then redis.call('DEL', KEYS[1]) end\n"
+      "return {c or false, redis.call('HGET', KEYS[2], 'handle') or false,\n"
+      "  redis.call('SCARD', KEYS[3])}\n", "" },
+
+    /*
+     * SCRIPT_REGISTER: stores a passkey.  With ARGV[1] "open" the user
+     * must still have none (webauthn_enroll open); the handle must be the
+     * one the challenge was issued with.
+     * KEYS: user hash, credential set, credential hash; ARGV: mode,
+     * handle, id, then field/value pairs.
+     */
+    { "if ARGV[1] == 'open' and redis.call('SCARD', KEYS[2]) > 0 then\n"
+      "  return 'enrollment_not_allowed'\n"
+      "end\n"
+      "if redis.call('HGET', KEYS[1], 'handle') ~= ARGV[2] then\n"
+      "  return 'user_mismatch'\n"
+      "end\n"
+      "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
+      "  return 'credential_exists'\n"
+      "end\n"
+      "redis.call('HSET', KEYS[3], unpack(ARGV, 4))\n"
+      "redis.call('SADD', KEYS[2], ARGV[3])\n"
+      "return 'ok'\n", "" },
+
+    /*
+     * SCRIPT_LOGIN_BEGIN: reads (without consuming it) the challenge
+     * bound to the user, the passkey and the user's handle.
+     * KEYS: challenge, credential hash, user hash.
+     */
+    { "local c = redis.call('HMGET', KEYS[2], 'pk', 'count', 'be',\n"
+      "  'revoked')\n"
+      "return {redis.call('GET', KEYS[1]) or false,\n"
+      "  redis.call('HGET', KEYS[3], 'handle') or false,\n"
+      "  c[1] or false, c[2] or false, c[3] or false, c[4] or false}\n",
+      "" },
+
+    /*
+     * SCRIPT_LOGIN: after the signature verified: consumes the challenge
+     * (when it is the user's; a passkey-first challenge was consumed
+     * before), moves the counter forward and creates the session, all at
+     * once, so that two submissions of one assertion cannot both pass.
+     * KEYS: credential hash, epoch, session[, challenge]; ARGV: counter,
+     * now, session ttl, credential id, BS flag.
+     */
+    { "if #KEYS == 4 and redis.call('DEL', KEYS[4]) == 0 then\n"
+      "  return {'challenge_unknown'}\n"
+      "end\n"
+      "local c = redis.call('HMGET', KEYS[1], 'count', 'revoked')\n"
+      "if not c[1] then return {'credential_unknown'} end\n"
+      "if c[2] then return {'credential_revoked'} end\n"
+      "local old, new = tonumber(c[1]), tonumber(ARGV[1])\n"
+      "if (new ~= 0 or old ~= 0) and new <= old then\n"
+      "  return {'counter_regression'}\n"
+      "end\n"
+      "redis.call('HSET', KEYS[1], 'count', ARGV[1], 'used', ARGV[2],\n"
+      "  'bs', ARGV[5])\n"
+      "redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3])\n"
+      "return {'ok', redis.call('GET', KEYS[2]) or '0'}\n", "" },
+
+    /*
+     * SCRIPT_REVOKE: revokes one passkey for good and ends every session
+     * of the user (a session made with it would otherwise outlive it).
+     * KEYS: credential set, credential hash, epoch; ARGV: id, now.
+     */
+    { "if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then\n"
+      "  return 'credential_unknown'\n"
+      "end\n"
+      "redis.call('HSET', KEYS[2], 'revoked', ARGV[2])\n"
+      "redis.call('INCR', KEYS[3])\n"
+      "return 'ok'\n", "" }
+};
+
+
+ngx_int_t
+ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
+{
+    u_char                          *p;
+    unsigned int                     len;
+    ngx_uint_t                       i, j;
+    ngx_http_webauthn_store_t       *st;
+    ngx_http_webauthn_main_conf_t   *wmcf;
+    u_char                           md[EVP_MAX_MD_SIZE];
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    ngx_http_webauthn_store = NULL;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    wmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_webauthn_module);
+
+    if (wmcf == NULL || wmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    /* EVALSHA names a script by the SHA-1 of its text */
+
+    for (i = 1;
+         i < sizeof(ngx_http_webauthn_scripts)
+             / sizeof(ngx_http_webauthn_script_t);
+         i++)
+    {
+        if (EVP_Digest(ngx_http_webauthn_scripts[i].text,
+                       ngx_strlen(ngx_http_webauthn_scripts[i].text),
+                       md, &len, EVP_sha1(), NULL)
+            != 1)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "webauthn: SHA-1 of a store script failed");
+            return NGX_ERROR;
+        }
+
+        p = ngx_http_webauthn_scripts[i].sha;
+
+        for (j = 0; j < len; j++) {
+            *p++ = hex[md[j] >> 4];
+            *p++ = hex[md[j] & 0xf];
+        }
+
+        *p = '\0';
+    }
+
+    st = ngx_pcalloc(cycle->pool, sizeof(ngx_http_webauthn_store_t));
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    st->conf = wmcf->redis;
+    st->log = cycle->log;
+    st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+
+    st->reconnect.handler = ngx_http_webauthn_store_reconnect_handler;
+    st->reconnect.data = st;
+    st->reconnect.log = cycle->log;
+    st->reconnect.cancelable = 1;
+
+    ngx_http_webauthn_store = st;
+
+    ngx_http_webauthn_store_connect(st);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_webauthn_store_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_webauthn_store_t  *st;
+
+    st = ngx_http_webauthn_store;
+
+    if (st == NULL) {
+        return;
+    }
+
+    st->exiting = 1;
+
+    if (st->reconnect.timer_set) {
+        ngx_del_timer(&st->reconnect);
+    }
+
+    /* hiredis closes its socket; nginx must not find it open at exit */
+    ngx_http_webauthn_store_drop(st);
+
+    ngx_http_webauthn_store = NULL;
+}
+
+
+static void
+ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
+{
+    ngx_connection_t                *c;
+    redisAsyncContext               *ac;
+    ngx_http_webauthn_redis_conf_t  *rc;
+
+    rc = st->conf;
+
+    if (rc->path.len) {
+        ac = redisAsyncConnectUnix((char *) rc->path.data);
+
+    } else {
+        /* an IP address: getaddrinfo() does not block on it */
+        ac = redisAsyncConnect((char *) rc->host.data, rc->port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                      "webauthn: redis \"%V\": no memory to connect",
+                      &rc->name);
+        ngx_http_webauthn_store_schedule(st);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                      "webauthn: redis \"%V\": connect failed: %s",
+                      &rc->name, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_webauthn_store_schedule(st);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, st->log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        ngx_http_webauthn_store_schedule(st);
+        return;
+    }
+
+    c->data = ac;
+    c->read->handler = ngx_http_webauthn_event_read;
+    c->write->handler = ngx_http_webauthn_event_write;
+    c->read->log = st->log;
+    c->write->log = st->log;
+
+    ac->data = st;
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_webauthn_event_add_read;
+    ac->ev.delRead = ngx_http_webauthn_event_del_read;
+    ac->ev.addWrite = ngx_http_webauthn_event_add_write;
+    ac->ev.delWrite = ngx_http_webauthn_event_del_write;
+    ac->ev.cleanup = ngx_http_webauthn_event_cleanup;
+
+    redisAsyncSetConnectCallback(ac, ngx_http_webauthn_store_connected);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_webauthn_store_disconnected);
+
+    st->ac = ac;
+    st->state = NGX_HTTP_WEBAUTHN_STORE_CONNECTING;
+
+    /* AUTH and SELECT go first, pipelined before any command */
+
+    if (rc->password.len) {
+        if (redisAsyncCommand(ac, ngx_http_webauthn_store_setup_reply,
+                              "AUTH", "AUTH %b", rc->password.data,
+                              rc->password.len)
+            != REDIS_OK)
+        {
+            ngx_http_webauthn_store_drop(st);
+            ngx_http_webauthn_store_schedule(st);
+            return;
+        }
+    }
+
+    if (rc->db) {
+        if (redisAsyncCommand(ac, ngx_http_webauthn_store_setup_reply,
+                              "SELECT", "SELECT %d", (int) rc->db)
+            != REDIS_OK)
+        {
+            ngx_http_webauthn_store_drop(st);
+            ngx_http_webauthn_store_schedule(st);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_t *st)
+{
+    if (st->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (st->reconnect.timer_set) {
+        return;
+    }
+
+    ngx_add_timer(&st->reconnect, st->backoff);
+
+    st->backoff *= 2;
+
+    if (st->backoff > NGX_HTTP_WEBAUTHN_BACKOFF_MAX) {
+        st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MAX;
+    }
+}
+
+
+static void
+ngx_http_webauthn_store_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_http_webauthn_store_t  *st = ev->data;
+
+    if (st->ac == NULL && !st->exiting) {
+        ngx_http_webauthn_store_connect(st);
+    }
+}
+
+
+/*
+ * Frees the connection from outside hiredis' callbacks: every command
+ * still waiting is answered NULL through its callback.  st->ac is cleared
+ * first, so that a request handler that runs meanwhile finds the store
+ * unavailable instead of a context being freed.
+ */
+
+static void
+ngx_http_webauthn_store_drop(ngx_http_webauthn_store_t *st)
+{
+    redisAsyncContext  *ac;
+
+    ac = st->ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    st->ac = NULL;
+    st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
+
+    redisAsyncFree(ac);
+}
+
+
+static void
+ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_webauthn_store_t  *st = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context when this returns */
+
+        ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                      "webauthn: redis \"%V\": connect failed: %s",
+                      &st->conf->name, ac->errstr);
+
+        if (st->ac == ac) {
+            st->ac = NULL;
+            st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
+        }
+
+        ngx_http_webauthn_store_schedule(st);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, st->log, 0,
+                  "webauthn: redis \"%V\": connected", &st->conf->name);
+
+    st->state = NGX_HTTP_WEBAUTHN_STORE_READY;
+    st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+}
+
+
+static void
+ngx_http_webauthn_store_disconnected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_webauthn_store_t  *st = ac->data;
+
+    /* hiredis frees the context when this returns */
+
+    if (st->ac == ac) {
+        st->ac = NULL;
+        st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
+    }
+
+    if (st->exiting) {
+        return;
+    }
+
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                      "webauthn: redis \"%V\": connection lost: %s",
+                      &st->conf->name, ac->errstr);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, st->log, 0,
+                      "webauthn: redis \"%V\": disconnected",
+                      &st->conf->name);
+    }
+
+    ngx_http_webauthn_store_schedule(st);
+}
+
+
+/* AUTH and SELECT: a refusal makes the connection useless */
+
+static void
+ngx_http_webauthn_store_setup_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                 *rr = reply;
+    ngx_http_webauthn_store_t  *st = ac->data;
+
+    if (rr == NULL || rr->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                  "webauthn: redis \"%V\": %s refused: %*s",
+                  &st->conf->name, (char *) privdata,
+                  (size_t) rr->len, rr->str);
+
+    /* inside a callback: only a deferred disconnect is allowed */
+    redisAsyncDisconnect(ac);
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_command(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+    int                            i, n;
+    u_char                        *p;
+    size_t                         size;
+    ngx_http_webauthn_store_t     *st;
+    ngx_http_webauthn_store_op_t  *op;
+
+    st = ngx_http_webauthn_store;
+
+    if (st == NULL || st->ac == NULL
+        || st->state == NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED)
+    {
+        return NGX_DECLINED;
+    }
+
+    n = script ? 3 : 0;
+
+    if (argc + n > NGX_HTTP_WEBAUTHN_ARGV_MAX) {
+        return NGX_ERROR;
+    }
+
+    /* the arguments are copied: a NOSCRIPT answer sends them again */
+
+    size = sizeof(ngx_http_webauthn_store_op_t) + NGX_INT_T_LEN;
+
+    for (i = 0; i < argc; i++) {
+        size += argvlen[i];
+    }
+
+    op = ngx_calloc(size, st->log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) op + sizeof(ngx_http_webauthn_store_op_t);
+
+    op->r = r;
+    op->handler = handler;
+    op->data = data;
+    op->script = script;
+    op->argc = argc + n;
+
+    if (script) {
+        /* argv[0] and argv[1] are set by ngx_http_webauthn_store_send() */
+        op->argv[2] = (char *) p;
+        p = ngx_sprintf(p, "%d", nkeys);
+        op->argvlen[2] = p - (u_char *) op->argv[2];
+    }
+
+    for (i = 0; i < argc; i++) {
+        op->argv[n + i] = (char *) p;
+        op->argvlen[n + i] = argvlen[i];
+        p = ngx_cpymem(p, argv[i], argvlen[i]);
+    }
+
+    if (r) {
+        op->cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (op->cln == NULL) {
+            ngx_free(op);
+            return NGX_ERROR;
+        }
+
+        op->cln->handler = ngx_http_webauthn_store_cleanup;
+        op->cln->data = op;
+
+        op->timer.handler = ngx_http_webauthn_store_timeout;
+        op->timer.data = op;
+        op->timer.log = r->connection->log;
+    }
+
+    if (ngx_http_webauthn_store_send(st, op, 0) != NGX_OK) {
+        ngx_http_webauthn_store_free_op(op);
+        return NGX_DECLINED;
+    }
+
+    if (r) {
+        ngx_add_timer(&op->timer, st->conf->timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_send(ngx_http_webauthn_store_t *st,
+    ngx_http_webauthn_store_op_t *op, ngx_uint_t eval)
+{
+    ngx_http_webauthn_script_t  *s;
+
+    if (op->script) {
+        s = &ngx_http_webauthn_scripts[op->script];
+
+        if (eval) {
+            op->argv[0] = "EVAL";
+            op->argvlen[0] = 4;
+            op->argv[1] = s->text;
+            op->argvlen[1] = ngx_strlen(s->text);
+
+        } else {
+            op->argv[0] = "EVALSHA";
+            op->argvlen[0] = 7;
+            op->argv[1] = (char *) s->sha;
+            op->argvlen[1] = 40;
+        }
+    }
+
+    if (redisAsyncCommandArgv(st->ac, ngx_http_webauthn_store_reply, op,
+                              op->argc, op->argv, op->argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                    *rr = reply;
+    ngx_http_webauthn_store_t     *st = ac->data;
+    ngx_http_webauthn_store_op_t  *op = privdata;
+
+    /* a Redis restarted or flushed forgets its scripts: send the text */
+
+    if (rr && rr->type == REDIS_REPLY_ERROR && op->script && !op->retried
+        && op->r && rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0
+        && st->ac == ac)
+    {
+        op->retried = 1;
+
+        if (ngx_http_webauthn_store_send(st, op, 1) == NGX_OK) {
+            return;
+        }
+    }
+
+    if (rr && rr->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                      "webauthn: redis \"%V\": %*s",
+                      &st->conf->name, (size_t) rr->len, rr->str);
+        rr = NULL;
+    }
+
+    if (op->r) {
+        ngx_http_webauthn_store_deliver(op, rr);
+    }
+
+    ngx_http_webauthn_store_free_op(op);
+}
+
+
+static void
+ngx_http_webauthn_store_deliver(ngx_http_webauthn_store_op_t *op,
+    redisReply *reply)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = op->r;
+    c = r->connection;
+
+    /* the answer is given once: detach from the request first */
+
+    op->r = NULL;
+
+    if (op->cln) {
+        op->cln->handler = NULL;
+        op->cln = NULL;
+    }
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+
+    op->handler(r, op->data, reply);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_webauthn_store_timeout(ngx_event_t *ev)
+{
+    void                          *data;
+    ngx_connection_t              *c;
+    ngx_http_request_t            *r;
+    ngx_http_webauthn_store_t     *st;
+    ngx_http_webauthn_store_pt     handler;
+    ngx_http_webauthn_store_op_t  *op = ev->data;
+
+    st = ngx_http_webauthn_store;
+
+    r = op->r;
+    c = r->connection;
+    handler = op->handler;
+    data = op->data;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "webauthn: redis \"%V\" timed out",
+                  &st->conf->name);
+
+    /* detached, op is freed by its callback when the connection goes */
+
+    op->r = NULL;
+
+    if (op->cln) {
+        op->cln->handler = NULL;
+        op->cln = NULL;
+    }
+
+    /*
+     * The connection goes first: every other command on it is answered
+     * NULL now, and a handler that sends a new command finds the store
+     * unavailable instead of queueing behind a dead connection.
+     */
+
+    ngx_http_webauthn_store_drop(st);
+    ngx_http_webauthn_store_schedule(st);
+
+    handler(r, data, NULL);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_webauthn_store_cleanup(void *data)
+{
+    ngx_http_webauthn_store_op_t  *op = data;
+
+    /* the request is gone; hiredis will still call back, and free op */
+
+    op->r = NULL;
+    op->cln = NULL;
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+}
+
+
+static void
+ngx_http_webauthn_store_free_op(ngx_http_webauthn_store_op_t *op)
+{
+    if (op->cln) {
+        op->cln->handler = NULL;
+    }
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+
+    ngx_free(op);
+}
+
+
+/* hiredis' event hooks on an nginx connection */
+
+
+static void
+ngx_http_webauthn_event_read(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    if (c->data) {
+        redisAsyncHandleRead(c->data);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_write(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    if (c->data) {
+        redisAsyncHandleWrite(c->data);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_add_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->read->active) {
+        (void) ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_del_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_add_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->write->active) {
+        (void) ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_del_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+/*
+ * Called by hiredis before it closes the socket: the events go, and the
+ * nginx connection is freed without closing the descriptor.
+ */
+
+static void
+ngx_http_webauthn_event_cleanup(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    ngx_http_webauthn_event_del_read(c);
+    ngx_http_webauthn_event_del_write(c);
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->data = NULL;
+    c->fd = (ngx_socket_t) -1;
+
+    ngx_free_connection(c);
+}
