@@ -94,7 +94,9 @@ GET /public/hello.html
 --- response_body
 hello
 --- no_error_log
-[error]
+[emerg]
+[alert]
+[crit]
 [emerg]
 
 
@@ -186,7 +188,7 @@ webauthn gate
 
 
 
-=== TEST 6: an endpoint answers JSON, 503 store_unavailable while no store is connected
+=== TEST 6: an endpoint answers JSON, 503 store_unavailable while the store is unreachable
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config
@@ -212,13 +214,15 @@ Content-Type: application/json
 Cache-Control: no-store
 !Set-Cookie
 --- response_body chomp
-{"error":"store_unavailable","message":"The passkey store is not available, please try again shortly.","action":"retry"}
+{"error":"store_unavailable","message":"the passkey store is not available, please try again shortly","action":"retry"}
+--- error_log
+webauthn: redis "127.0.0.1:1": connect failed
 --- no_error_log
-[error]
+[alert]
 
 
 
-=== TEST 7: the endpoint discards a request body and keeps the connection usable
+=== TEST 7: an endpoint of a later release discards a request body and keeps the connection usable
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config
@@ -237,9 +241,9 @@ ok
 ["POST /webauthn/telemetry\n" . ('{"failure":"NotAllowedError"}' x 1000),
  "GET /ok.txt"]
 --- error_code eval
-[503, 200]
+[501, 200]
 --- response_body_like eval
-['^\{"error":"store_unavailable",', '^ok$']
+['^\{"error":"not_implemented",', '^ok$']
 --- no_error_log
 [error]
 
@@ -256,7 +260,7 @@ ok
     }
 --- request
 HEAD /webauthn/metrics
---- error_code: 503
+--- error_code: 501
 --- response_headers
 Content-Type: application/json
 --- response_body eval
@@ -277,9 +281,9 @@ Content-Type: application/json
     }
 --- request
 GET /webauthn/metrics
---- error_code: 503
+--- error_code: 501
 --- response_headers
-X-WebAuthn-Reason: store_unavailable
+X-WebAuthn-Reason: not_implemented
 X-WebAuthn-Level: none
 
 

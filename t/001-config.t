@@ -744,4 +744,4 @@ GET /hello.txt
 hello
 --- no_error_log
 [emerg]
-[error]
+[alert]

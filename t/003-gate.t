@@ -1,7 +1,8 @@
-# The access-phase gate as it stands before the store exists: password gates
-# need the identity; passkey and transaction gates fail closed with
-# 503 store_unavailable, as they must whenever Redis is unreachable, while
-# "fallback=read" keeps reads working for a password-identified user.
+# The access-phase gate without a passkey session: password gates need the
+# identity; passkey and transaction gates refuse with 403 passkey_required,
+# while "fallback=read" keeps reads working for a password-identified user.
+# The store is unreachable here on purpose: deciding that a request has no
+# session needs no store, so none of this may wait for it.
 
 use Test::Nginx::Socket 'no_plan';
 use Cwd qw(cwd);
@@ -51,7 +52,8 @@ Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like: ^\{"error":"identity_required","message":"[^"]+","action":"login"\}$
 --- no_error_log
-[error]
+[alert]
+[crit]
 
 
 
@@ -79,7 +81,7 @@ X-User: alice
 
 
 
-=== TEST 3: passkey gate without a store: 503 store_unavailable, fail closed
+=== TEST 3: passkey gate without a session: 403 passkey_required, fail closed
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config eval: $::HttpConfig
@@ -93,8 +95,8 @@ X-User: alice
 GET /trade/balance.json
 --- more_headers
 X-User: alice
---- error_code: 503
---- response_body_like: ^\{"error":"store_unavailable","message":"[^"]+","action":"retry"\}$
+--- error_code: 403
+--- response_body_like: ^\{"error":"passkey_required","message":"[^"]+","action":"passkey"\}$
 
 
 
@@ -158,9 +160,9 @@ X-User: alice
 --- more_headers
 X-User: alice
 --- error_code eval
-[503, 200]
+[403, 200]
 --- response_body_like eval
-['^\{"error":"store_unavailable"', '^order placed$']
+['^\{"error":"passkey_required","message":"[^"]+","action":"passkey","fallback":"read"\}$', '^order placed$']
 
 
 
@@ -181,7 +183,7 @@ GET /trade/balance.json
 
 
 
-=== TEST 8: transaction gate without a store: 503 even for GET
+=== TEST 8: transaction gate without a session: 403 even for GET
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config eval: $::HttpConfig
@@ -195,12 +197,12 @@ GET /trade/balance.json
 GET /withdraw/balance.json
 --- more_headers
 X-User: alice
---- error_code: 503
---- response_body_like: "error":"store_unavailable"
+--- error_code: 403
+--- response_body_like: "error":"passkey_required"
 
 
 
-=== TEST 9: a refusal is logged with its reason and no level
+=== TEST 9: a refusal is logged with its reason and the level reached
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config eval: $::HttpConfig
@@ -217,14 +219,14 @@ POST /trade/order
 {"side":"sell"}
 --- more_headers
 X-User: alice
---- error_code: 503
+--- error_code: 403
 --- response_headers
-X-Reason: store_unavailable
-X-Level: none
+X-Reason: passkey_required
+X-Level: password
 
 
 
-=== TEST 10: passkey gate with no webauthn_identity at all: 503, fail closed
+=== TEST 10: passkey gate with no webauthn_identity at all: 403, fail closed
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config
@@ -242,10 +244,39 @@ X-Level: none
 --- pipelined_requests eval
 ["GET /trade/balance.json", "POST /trade/order\n{}"]
 --- error_code eval
-[503, 503]
+[403, 403]
 --- response_headers eval
 ["X-Level: none", "X-Level: none"]
 --- response_body_like eval
-['"error":"store_unavailable"', '"error":"store_unavailable"']
+['"error":"passkey_required"', '"error":"passkey_required"']
 --- no_error_log
 [alert]
+
+
+
+=== TEST 11: a forged session cookie is no session: refused without asking the store
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config
+    location /trade/ {
+        webauthn_gate passkey fallback=read;
+        add_header X-Level $webauthn_level always;
+        alias $TEST_NGINX_HTML_DIR/;
+    }
+--- user_files eval: $::UserFiles
+--- pipelined_requests eval
+["POST /trade/order\n{}", "GET /trade/balance.json"]
+--- more_headers
+X-User: alice
+Cookie: webauthn_session=v1.MTk5OTk5OTk5OXwwfGFiY3xZV3hwWTJVfGNyZWQ.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+--- error_code eval
+[403, 200]
+--- response_headers eval
+["X-Level: password", "X-Level: password"]
+--- response_body_like eval
+['"error":"passkey_required".*"fallback":"read"', '^\{"balance":100\}$']
+--- error_log
+session cookie is invalid
+--- no_error_log
+timed out
