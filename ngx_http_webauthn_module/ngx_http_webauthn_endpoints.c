@@ -234,6 +234,22 @@ static ngx_http_webauthn_key_slot_t
     ngx_http_webauthn_keys[NGX_HTTP_WEBAUTHN_KEY_CACHE];
 
 
+/* the worker exits: the keys it parsed go (the module may be unloaded) */
+
+void
+ngx_http_webauthn_endpoints_exit_process(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_WEBAUTHN_KEY_CACHE; i++) {
+        if (ngx_http_webauthn_keys[i].key) {
+            wa_key_free(ngx_http_webauthn_keys[i].key);
+            ngx_http_webauthn_keys[i].key = NULL;
+        }
+    }
+}
+
+
 ngx_int_t
 ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
 {

@@ -2098,6 +2098,7 @@ static void
 ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_webauthn_store_exit_process(cycle);
+    ngx_http_webauthn_endpoints_exit_process();
 }
 
 

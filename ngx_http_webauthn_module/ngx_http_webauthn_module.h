@@ -342,6 +342,7 @@ ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
 /* ngx_http_webauthn_endpoints.c */
 
 ngx_int_t ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r);
+void ngx_http_webauthn_endpoints_exit_process(void);
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_MODULE_H_INCLUDED_ */

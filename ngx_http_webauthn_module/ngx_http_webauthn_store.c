@@ -222,6 +222,7 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
 {
     u_char                          *p;
     unsigned int                     len;
+    EVP_MD                          *sha1;
     ngx_uint_t                       i, j;
     ngx_http_webauthn_store_t       *st;
     ngx_http_webauthn_main_conf_t   *wmcf;
@@ -244,7 +245,18 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    /* EVALSHA names a script by the SHA-1 of its text */
+    /*
+     * EVALSHA names a script by the SHA-1 of its text.  The digest is
+     * fetched explicitly and freed: OpenSSL keeps what EVP_sha1() fetches
+     * implicitly until the process ends.
+     */
+
+    sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (sha1 == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "webauthn: no SHA-1 for the store scripts");
+        return NGX_ERROR;
+    }
 
     for (i = 1;
          i < sizeof(ngx_http_webauthn_scripts)
@@ -253,11 +265,12 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
     {
         if (EVP_Digest(ngx_http_webauthn_scripts[i].text,
                        ngx_strlen(ngx_http_webauthn_scripts[i].text),
-                       md, &len, EVP_sha1(), NULL)
+                       md, &len, sha1, NULL)
             != 1)
         {
             ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                           "webauthn: SHA-1 of a store script failed");
+            EVP_MD_free(sha1);
             return NGX_ERROR;
         }
 
@@ -270,6 +283,8 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
 
         *p = '\0';
     }
+
+    EVP_MD_free(sha1);
 
     st = ngx_pcalloc(cycle->pool, sizeof(ngx_http_webauthn_store_t));
     if (st == NULL) {
