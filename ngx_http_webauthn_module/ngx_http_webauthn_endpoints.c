@@ -188,6 +188,9 @@ static ngx_int_t ngx_http_webauthn_ep_command(ngx_http_request_t *r,
     int nkeys, int argc, const char **argv, const size_t *argvlen);
 static void ngx_http_webauthn_ep_cleanup(void *data);
 static ngx_int_t ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s);
+static ngx_uint_t ngx_http_webauthn_reply_is(redisReply *rr, const char *s);
+static ngx_int_t ngx_http_webauthn_may_enroll(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
 static ngx_int_t ngx_http_webauthn_reply_dup(ngx_http_request_t *r,
     redisReply *rr, ngx_str_t *s);
 static wa_policy_t *ngx_http_webauthn_policy(ngx_http_request_t *r);
@@ -868,7 +871,6 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_ep_t *ep = data;
 
     ngx_str_t                      handle;
-    ngx_http_webauthn_loc_conf_t  *wlcf;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 2
@@ -890,21 +892,9 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
     ngx_memcpy(ep->handle.data, handle.data, handle.len);
     ep->handle.len = handle.len;
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
-
     ep->n_creds = reply->element[1]->elements;
 
-    if (!ep->has_session
-        && (wlcf->enroll != NGX_HTTP_WEBAUTHN_ENROLL_OPEN || ep->n_creds))
-    {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                  "enrollment_not_allowed",
-                                  ep->n_creds
-                                  ? "adding a passkey needs a passkey "
-                                    "session: sign in with a passkey first"
-                                  : "adding a passkey needs a passkey "
-                                    "session or an enrolment grant",
-                                  ep->n_creds ? "passkey" : "support");
+    if (ngx_http_webauthn_may_enroll(r, ep) != NGX_OK) {
         return;
     }
 
@@ -1107,7 +1097,6 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
     wa_policy_t                   *pol;
     const char                    *argv[5];
     size_t                         argvlen[5];
-    ngx_http_webauthn_loc_conf_t  *wlcf;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 3
@@ -1134,15 +1123,9 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
 
     ep->n_creds = (ngx_uint_t) reply->element[2]->integer;
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+    /* checked again: the account may have changed since the options */
 
-    if (!ep->has_session
-        && (wlcf->enroll != NGX_HTTP_WEBAUTHN_ENROLL_OPEN || ep->n_creds))
-    {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                  "enrollment_not_allowed",
-                                  "adding a passkey needs a passkey session",
-                                  ep->n_creds ? "passkey" : "support");
+    if (ngx_http_webauthn_may_enroll(r, ep) != NGX_OK) {
         return;
     }
 
@@ -1360,7 +1343,7 @@ ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
         goto stored;
     }
 
-    if (ngx_strncmp(reply->str, "enrollment_not_allowed", reply->len) == 0) {
+    if (ngx_http_webauthn_reply_is(reply, "enrollment_not_allowed")) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
                                   "enrollment_not_allowed",
                                   "adding a passkey needs a passkey session",
@@ -1368,7 +1351,7 @@ ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (ngx_strncmp(reply->str, "credential_exists", reply->len) == 0) {
+    if (ngx_http_webauthn_reply_is(reply, "credential_exists")) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_CONFLICT, "credential_exists",
                                   "this passkey is registered already",
                                   "none");
@@ -1751,7 +1734,7 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
     redisReply  **e;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 6)
+        || reply->elements != 7)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
@@ -1806,6 +1789,12 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 
         ngx_memcpy(ep->handle.data, s.data, s.len);
         ep->handle.len = s.len;
+    }
+
+    /* $webauthn_aaguid: which kind of authenticator signs in */
+
+    if (ngx_http_webauthn_reply_dup(r, e[6], &s) == NGX_OK) {
+        ngx_http_webauthn_get_ctx(r)->aaguid = s;
     }
 
     if (e[0]->type == REDIS_REPLY_STRING) {
@@ -2015,22 +2004,24 @@ ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
 
     if (code.len != 2 || ngx_strncmp(code.data, "ok", 2) != 0) {
 
-        if (ngx_strncmp(code.data, "challenge_unknown", code.len) == 0) {
+        if (ngx_http_webauthn_reply_is(reply->element[0],
+                                       "challenge_unknown"))
+        {
             ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
                                       "challenge_unknown",
                                       "this challenge was used already",
                                       "retry");
 
-        } else if (ngx_strncmp(code.data, "credential_revoked", code.len)
-                   == 0)
+        } else if (ngx_http_webauthn_reply_is(reply->element[0],
+                                              "credential_revoked"))
         {
             ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
                                       "credential_revoked",
                                       "this passkey was revoked",
                                       "reregister");
 
-        } else if (ngx_strncmp(code.data, "counter_regression", code.len)
-                   == 0)
+        } else if (ngx_http_webauthn_reply_is(reply->element[0],
+                                              "counter_regression"))
         {
             ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
                                       "counter_regression",
@@ -2793,6 +2784,59 @@ ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s)
     s->len = rr->len;
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_webauthn_reply_is(redisReply *rr, const char *s)
+{
+    size_t  n;
+
+    n = ngx_strlen(s);
+
+    return (rr->type == REDIS_REPLY_STRING || rr->type == REDIS_REPLY_STATUS)
+           && (size_t) rr->len == n && ngx_strncmp(rr->str, s, n) == 0;
+}
+
+
+/*
+ * Who may add a passkey: the user with a passkey session; or, where
+ * "webauthn_enroll open" is set for a migration, a user who has no passkey
+ * yet.  A password alone never adds a passkey to an account that has one.
+ * The recovery API's one-time enrolment grants are the third way in, and
+ * are checked here when they exist.  Finalizes the request on a refusal.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_may_enroll(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    if (ep->has_session) {
+        return NGX_OK;
+    }
+
+    if (wlcf->enroll == NGX_HTTP_WEBAUTHN_ENROLL_OPEN && ep->n_creds == 0) {
+        return NGX_OK;
+    }
+
+    if (ep->n_creds) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                  "enrollment_not_allowed",
+                                  "adding a passkey needs a passkey session: "
+                                  "sign in with a passkey first", "passkey");
+
+    } else {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
+                                  "enrollment_not_allowed",
+                                  "adding a first passkey needs an enrolment "
+                                  "grant", "support");
+    }
+
+    return NGX_ERROR;
 }
 
 

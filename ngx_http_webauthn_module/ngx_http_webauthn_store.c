@@ -174,10 +174,11 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
      * KEYS: challenge, credential hash, user hash.
      */
     { "local c = redis.call('HMGET', KEYS[2], 'pk', 'count', 'be',\n"
-      "  'revoked')\n"
+      "  'revoked', 'aaguid')\n"
       "return {redis.call('GET', KEYS[1]) or false,\n"
       "  redis.call('HGET', KEYS[3], 'handle') or false,\n"
-      "  c[1] or false, c[2] or false, c[3] or false, c[4] or false}\n",
+      "  c[1] or false, c[2] or false, c[3] or false, c[4] or false,\n"
+      "  c[5] or false}\n",
       "" },
 
     /*
