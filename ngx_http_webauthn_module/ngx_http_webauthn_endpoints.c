@@ -159,6 +159,8 @@ static void ngx_http_webauthn_logout(ngx_http_request_t *r,
 static void ngx_http_webauthn_logout_done(ngx_http_request_t *r, void *data,
     redisReply *reply);
 
+static ngx_int_t ngx_http_webauthn_ep_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, wa_buf_t *client_data_json);
 static ngx_int_t ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
     ngx_http_webauthn_store_pt handler);
@@ -169,6 +171,8 @@ static ngx_int_t ngx_http_webauthn_user_script(ngx_http_request_t *r,
     ngx_http_webauthn_store_pt handler);
 static void ngx_http_webauthn_out_credentials(ngx_http_webauthn_out_t *o,
     redisReply *list, ngx_uint_t full);
+static void ngx_http_webauthn_out_options_end(ngx_http_webauthn_out_t *o,
+    ngx_http_webauthn_srv_conf_t *wscf);
 static void ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o,
     u_char *p, size_t len);
 static void ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r,
@@ -744,40 +748,13 @@ static void
 ngx_http_webauthn_ep_session_check(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, ngx_http_webauthn_step_pt next)
 {
-    ngx_int_t    rc;
-    ngx_str_t    epoch, session;
-    const char  *argv[3];
-    size_t       argvlen[3];
+    ngx_int_t  rc;
 
     ep->next = next;
 
-    if (!ep->has_cookie) {
-        next(r, ep);
-        return;
-    }
-
-    if (ngx_http_webauthn_user_key(r, &ep->session.user, "epoch", NULL,
-                                   &epoch)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->session.user, "s:",
-                                      &ep->session.sid, &session)
-           != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    argv[0] = "MGET";
-    argvlen[0] = 4;
-    argv[1] = (char *) epoch.data;
-    argvlen[1] = epoch.len;
-    argv[2] = (char *) session.data;
-    argvlen[2] = session.len;
-
-    rc = ngx_http_webauthn_ep_command(r,
-                                      ngx_http_webauthn_ep_session_reply, ep,
-                                      NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 3,
-                                      argv, argvlen);
+    rc = ngx_http_webauthn_session_lookup(r, &ep->session,
+                                          ngx_http_webauthn_ep_session_reply,
+                                          ep);
     if (rc != NGX_OK) {
         ngx_http_webauthn_ep_store_failed(r, rc);
     }
@@ -790,41 +767,19 @@ ngx_http_webauthn_ep_session_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    u_char      *p;
-    uint64_t     epoch;
-    redisReply  *e, *s;
+    ngx_int_t                 rc;
+    ngx_http_webauthn_ctx_t  *ctx;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2)
-    {
+    rc = ngx_http_webauthn_session_valid(&ep->session, reply);
+
+    if (rc == NGX_ERROR) {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
     }
 
-    e = reply->element[0];
-    s = reply->element[1];
-    epoch = 0;
-
-    if (e->type == REDIS_REPLY_STRING) {
-        for (p = (u_char *) e->str; p < (u_char *) e->str + e->len; p++) {
-            if (*p < '0' || *p > '9') {
-                break;
-            }
-
-            epoch = epoch * 10 + (*p - '0');
-        }
-    }
-
-    ep->has_session = (s->type == REDIS_REPLY_STRING
-                       && (size_t) s->len == ep->session.credential.len
-                       && ngx_strncmp(s->str, ep->session.credential.data,
-                                      s->len)
-                          == 0
-                       && epoch == ep->session.epoch);
+    ep->has_session = (rc == NGX_OK);
 
     if (ep->has_session) {
-        ngx_http_webauthn_ctx_t  *ctx;
-
         ctx = ngx_http_webauthn_get_ctx(r);
         ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY;
         ctx->credential = ep->session.credential;
@@ -915,8 +870,6 @@ static void
 ngx_http_webauthn_register_options_out(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *list)
 {
-    ngx_uint_t                     i;
-    ngx_str_t                     *hint;
     ngx_http_webauthn_out_t       *o;
     ngx_http_webauthn_srv_conf_t  *wscf;
     ngx_http_webauthn_loc_conf_t  *wlcf;
@@ -967,22 +920,7 @@ ngx_http_webauthn_register_options_out(ngx_http_request_t *r,
                      ngx_http_webauthn_uv_names[wlcf->user_verification]);
     ngx_http_webauthn_out_raw(o, "\"},\"attestation\":\"none\"");
 
-    if (wscf->hints) {
-        hint = wscf->hints->elts;
-        ngx_http_webauthn_out_raw(o, ",\"hints\":[");
-
-        for (i = 0; i < wscf->hints->nelts; i++) {
-            if (i) {
-                ngx_http_webauthn_out_raw(o, ",");
-            }
-
-            ngx_http_webauthn_out_str(o, hint[i].data, hint[i].len);
-        }
-
-        ngx_http_webauthn_out_raw(o, "]");
-    }
-
-    ngx_http_webauthn_out_raw(o, "}");
+    ngx_http_webauthn_out_options_end(o, wscf);
 
     ep->answer = o;
 }
@@ -1001,7 +939,6 @@ ngx_http_webauthn_register_start(ngx_http_request_t *r,
     ngx_str_t         key, user_key, set_key;
     const char       *argv[3];
     size_t            argvlen[3];
-    wa_client_data_t  cd;
 
     if (ep->from != NGX_HTTP_WEBAUTHN_FROM_SESSION
         && ep->from != NGX_HTTP_WEBAUTHN_FROM_IDENTITY)
@@ -1022,34 +959,9 @@ ngx_http_webauthn_register_start(ngx_http_request_t *r,
 
         ep->reg_parsed = 1;
 
-        /* the challenge names the key it is stored under */
-
-        rc = wa_client_data_parse(ep->reg.client_data_json.data,
-                                  ep->reg.client_data_json.len, &cd, &err);
-        if (rc != WA_OK) {
-            ngx_http_webauthn_ep_fail_rc(r, rc, &err);
-            return;
-        }
-
-        if (cd.challenge.len != NGX_HTTP_WEBAUTHN_CHALLENGE_LEN) {
-            wa_client_data_free(&cd);
-            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                      "challenge_unknown",
-                                      "this challenge was not issued here",
-                                      "retry");
-            return;
-        }
-
-        ngx_memcpy(ep->challenge, cd.challenge.data,
-                   NGX_HTTP_WEBAUTHN_CHALLENGE_LEN);
-        wa_client_data_free(&cd);
-
-        if (ngx_http_webauthn_b64url(r->pool, ep->challenge,
-                                     NGX_HTTP_WEBAUTHN_CHALLENGE_LEN,
-                                     &ep->challenge_b64)
+        if (ngx_http_webauthn_ep_challenge(r, ep, &ep->reg.client_data_json)
             != NGX_OK)
         {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
     }
@@ -1521,25 +1433,7 @@ ngx_http_webauthn_send_options(ngx_http_request_t *r,
                      ngx_http_webauthn_uv_names[wlcf->user_verification]);
     ngx_http_webauthn_out_raw(o, "\"");
 
-    if (wscf->hints) {
-        ngx_uint_t   i;
-        ngx_str_t   *hint;
-
-        hint = wscf->hints->elts;
-        ngx_http_webauthn_out_raw(o, ",\"hints\":[");
-
-        for (i = 0; i < wscf->hints->nelts; i++) {
-            if (i) {
-                ngx_http_webauthn_out_raw(o, ",");
-            }
-
-            ngx_http_webauthn_out_str(o, hint[i].data, hint[i].len);
-        }
-
-        ngx_http_webauthn_out_raw(o, "]");
-    }
-
-    ngx_http_webauthn_out_raw(o, "}");
+    ngx_http_webauthn_out_options_end(o, wscf);
 
     ep->answer = o;
 }
@@ -1558,7 +1452,6 @@ ngx_http_webauthn_login_start(ngx_http_request_t *r,
     ngx_str_t         key, handle;
     const char       *argv[2];
     size_t            argvlen[2];
-    wa_client_data_t  cd;
 
     rc = wa_assertion_response_parse((const char *) ep->body.data,
                                      ep->body.len, &ep->assertion, &err);
@@ -1569,32 +1462,16 @@ ngx_http_webauthn_login_start(ngx_http_request_t *r,
 
     ep->assertion_parsed = 1;
 
-    rc = wa_client_data_parse(ep->assertion.client_data_json.data,
-                              ep->assertion.client_data_json.len, &cd, &err);
-    if (rc != WA_OK) {
-        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+    if (ngx_http_webauthn_ep_challenge(r, ep,
+                                       &ep->assertion.client_data_json)
+        != NGX_OK)
+    {
         return;
     }
 
-    if (cd.challenge.len != NGX_HTTP_WEBAUTHN_CHALLENGE_LEN) {
-        wa_client_data_free(&cd);
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_unknown",
-                                  "this challenge was not issued here",
-                                  "retry");
-        return;
-    }
-
-    ngx_memcpy(ep->challenge, cd.challenge.data,
-               NGX_HTTP_WEBAUTHN_CHALLENGE_LEN);
-    wa_client_data_free(&cd);
-
-    if (ngx_http_webauthn_b64url(r->pool, ep->challenge,
-                                 NGX_HTTP_WEBAUTHN_CHALLENGE_LEN,
-                                 &ep->challenge_b64)
-        != NGX_OK
-        || ngx_http_webauthn_b64url(r->pool, ep->assertion.raw_id.data,
-                                    ep->assertion.raw_id.len, &ep->cred_id)
-           != NGX_OK)
+    if (ngx_http_webauthn_b64url(r->pool, ep->assertion.raw_id.data,
+                                 ep->assertion.raw_id.len, &ep->cred_id)
+        != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -2355,6 +2232,51 @@ ngx_http_webauthn_logout_done(ngx_http_request_t *r, void *data,
 
 
 /*
+ * The challenge the client signed names the key it is stored under.  On a
+ * refusal the request is finalized and NGX_ERROR returned.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_ep_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, wa_buf_t *client_data_json)
+{
+    wa_rc_t           rc;
+    wa_err_t          err;
+    wa_client_data_t  cd;
+
+    rc = wa_client_data_parse(client_data_json->data, client_data_json->len,
+                              &cd, &err);
+    if (rc != WA_OK) {
+        ngx_http_webauthn_ep_fail_rc(r, rc, &err);
+        return NGX_ERROR;
+    }
+
+    if (cd.challenge.len != NGX_HTTP_WEBAUTHN_CHALLENGE_LEN) {
+        wa_client_data_free(&cd);
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_unknown",
+                                  "this challenge was not issued here",
+                                  "retry");
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ep->challenge, cd.challenge.data,
+               NGX_HTTP_WEBAUTHN_CHALLENGE_LEN);
+    wa_client_data_free(&cd);
+
+    if (ngx_http_webauthn_b64url(r->pool, ep->challenge,
+                                 NGX_HTTP_WEBAUTHN_CHALLENGE_LEN,
+                                 &ep->challenge_b64)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * A fresh challenge, stored under the user's key (or, for passkey-first,
  * under its own) as "<ceremony> <expiry>"; the key outlives the expiry a
  * little so that a late answer is told "expired", not "unknown".  On a
@@ -2623,6 +2545,34 @@ ngx_http_webauthn_out_credentials(ngx_http_webauthn_out_t *o,
     }
 
     ngx_http_webauthn_out_raw(o, "]");
+}
+
+
+/* the options' "hints" where configured, and their end */
+
+static void
+ngx_http_webauthn_out_options_end(ngx_http_webauthn_out_t *o,
+    ngx_http_webauthn_srv_conf_t *wscf)
+{
+    ngx_uint_t   i;
+    ngx_str_t   *hint;
+
+    if (wscf->hints) {
+        hint = wscf->hints->elts;
+        ngx_http_webauthn_out_raw(o, ",\"hints\":[");
+
+        for (i = 0; i < wscf->hints->nelts; i++) {
+            if (i) {
+                ngx_http_webauthn_out_raw(o, ",");
+            }
+
+            ngx_http_webauthn_out_str(o, hint[i].data, hint[i].len);
+        }
+
+        ngx_http_webauthn_out_raw(o, "]");
+    }
+
+    ngx_http_webauthn_out_raw(o, "}");
 }
 
 

@@ -164,31 +164,10 @@ ngx_http_webauthn_gate_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      epoch, session;
-    const char                    *argv[3];
-    size_t                         argvlen[3];
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
-    if (ngx_http_webauthn_user_key(r, &ctx->session.user, "epoch", NULL,
-                                   &epoch)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ctx->session.user, "s:",
-                                      &ctx->session.sid, &session)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0] = "MGET";
-    argvlen[0] = 4;
-    argv[1] = (char *) epoch.data;
-    argvlen[1] = epoch.len;
-    argv[2] = (char *) session.data;
-    argvlen[2] = session.len;
-
-    rc = ngx_http_webauthn_store_command(r, ngx_http_webauthn_gate_reply,
-                                         ctx, NGX_HTTP_WEBAUTHN_SCRIPT_NONE,
-                                         0, 3, argv, argvlen);
+    rc = ngx_http_webauthn_session_lookup(r, &ctx->session,
+                                          ngx_http_webauthn_gate_reply, ctx);
 
     if (rc == NGX_OK) {
         ctx->gate_pending = 1;
@@ -214,56 +193,32 @@ ngx_http_webauthn_gate_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ctx_t *ctx = data;
 
-    u_char                        *p;
-    uint64_t                       epoch;
     ngx_int_t                      rc;
-    redisReply                    *e, *s;
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
     ctx->gate_pending = 0;
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2)
-    {
-        rc = ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
-                 NGX_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                 "passkey sessions are unavailable, try again later",
-                 "retry");
-        goto done;
-    }
+    switch (ngx_http_webauthn_session_valid(&ctx->session, reply)) {
 
-    e = reply->element[0];
-    s = reply->element[1];
+    case NGX_OK:
+        rc = ngx_http_webauthn_gate_passkey(r, wlcf, ctx);
+        break;
 
-    epoch = 0;
-
-    if (e->type == REDIS_REPLY_STRING) {
-        for (p = (u_char *) e->str; p < (u_char *) e->str + e->len; p++) {
-            if (*p < '0' || *p > '9') {
-                break;
-            }
-
-            epoch = epoch * 10 + (*p - '0');
-        }
-    }
-
-    if (s->type != REDIS_REPLY_STRING
-        || (size_t) s->len != ctx->session.credential.len
-        || ngx_strncmp(s->str, ctx->session.credential.data, s->len) != 0
-        || epoch != ctx->session.epoch)
-    {
+    case NGX_DECLINED:
         rc = ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
                  NGX_HTTP_FORBIDDEN, "session_expired",
                  "your passkey session has ended, sign in with your "
                  "passkey again", "passkey");
-        goto done;
+        break;
+
+    default: /* NGX_ERROR */
+        rc = ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
+                 NGX_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                 "passkey sessions are unavailable, try again later",
+                 "retry");
     }
-
-    rc = ngx_http_webauthn_gate_passkey(r, wlcf, ctx);
-
-done:
 
     if (rc == NGX_DONE) {
         /* refused: the response is sent and the request finalized */

@@ -325,6 +325,11 @@ ngx_int_t ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_str_t *cookie);
 ngx_int_t ngx_http_webauthn_session_clear_cookie(ngx_http_request_t *r,
     ngx_str_t *cookie);
+ngx_int_t ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
+    ngx_http_webauthn_session_t *s, ngx_http_webauthn_store_pt handler,
+    void *data);
+ngx_int_t ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
+    redisReply *reply);
 
 /* "wa:{u:<base64url of user>}:<suffix>" in the request pool */
 ngx_int_t ngx_http_webauthn_user_key(ngx_http_request_t *r, ngx_str_t *user,

@@ -418,6 +418,86 @@ ngx_http_webauthn_parse_uint(u_char *p, size_t len, uint64_t *out)
 }
 
 
+/*
+ * Asks the store whether a session still holds: MGET of the user's session
+ * epoch and of the session record, in one round trip.  Returns what
+ * ngx_http_webauthn_store_command() returns.
+ */
+
+ngx_int_t
+ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
+    ngx_http_webauthn_session_t *s, ngx_http_webauthn_store_pt handler,
+    void *data)
+{
+    ngx_str_t    epoch, session;
+    const char  *argv[3];
+    size_t       argvlen[3];
+
+    if (ngx_http_webauthn_user_key(r, &s->user, "epoch", NULL, &epoch)
+        != NGX_OK
+        || ngx_http_webauthn_user_key(r, &s->user, "s:", &s->sid, &session)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "MGET";
+    argvlen[0] = 4;
+    argv[1] = (char *) epoch.data;
+    argvlen[1] = epoch.len;
+    argv[2] = (char *) session.data;
+    argvlen[2] = session.len;
+
+    return ngx_http_webauthn_store_command(r, handler, data,
+                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
+                                           3, argv, argvlen);
+}
+
+
+/*
+ * The store's answer to ngx_http_webauthn_session_lookup(): NGX_OK when the
+ * session record names the cookie's credential and the epoch has not
+ * moved, NGX_DECLINED when the session has ended, NGX_ERROR when the store
+ * did not answer.
+ */
+
+ngx_int_t
+ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
+    redisReply *reply)
+{
+    uint64_t     epoch;
+    redisReply  *e, *rec;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2)
+    {
+        return NGX_ERROR;
+    }
+
+    e = reply->element[0];
+    rec = reply->element[1];
+
+    epoch = 0;
+
+    if (e->type == REDIS_REPLY_STRING
+        && ngx_http_webauthn_parse_uint((u_char *) e->str, e->len, &epoch)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (rec->type != REDIS_REPLY_STRING
+        || (size_t) rec->len != s->credential.len
+        || ngx_strncmp(rec->str, s->credential.data, rec->len) != 0
+        || epoch != s->epoch)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 /* "wa:{u:<base64url of user>}:<suffix><extra>" */
 
 ngx_int_t
