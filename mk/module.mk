@@ -89,38 +89,46 @@ $(BUILD)/asan/nginx-src/objs/Makefile: config mk/module.mk \
                                        $(NGX_CONF_FLAGS) $(MODULE_LIST)
 	$(call ngx_webauthn_configure,$(BUILD)/asan,NGX_ASAN)
 
+# The .so is replaced by a rename, never rewritten in place: an nginx that
+# has it loaded keeps its mapping, and a reload loads the new one (cp over
+# a mapped library changes the code under a running master).
 $(MODULE_SO): MAKEOVERRIDES :=
 $(MODULE_SO): $(BUILD)/nginx-src/objs/Makefile $(MODULE_INPUTS)
 	$(MAKE) -C $(BUILD)/nginx-src -f objs/Makefile modules
-	cp $(BUILD)/nginx-src/objs/$(MODULE_NAME).so $@
+	cp $(BUILD)/nginx-src/objs/$(MODULE_NAME).so $@.tmp
+	mv -f $@.tmp $@
 
 $(MODULE_ASAN_SO): MAKEOVERRIDES :=
 $(MODULE_ASAN_SO): $(BUILD)/asan/nginx-src/objs/Makefile $(MODULE_INPUTS)
 	$(MAKE) -C $(BUILD)/asan/nginx-src -f objs/Makefile modules
-	cp $(BUILD)/asan/nginx-src/objs/$(MODULE_NAME).so $@
+	cp $(BUILD)/asan/nginx-src/objs/$(MODULE_NAME).so $@.tmp
+	mv -f $@.tmp $@
 
 # The suite runs from a private server root under $(BUILD), on
-# 127.0.0.1:$(TEST_NGINX_SERVER_PORT) (1984 unless set).
+# 127.0.0.1:$(TEST_NGINX_SERVER_PORT) (1984 unless set), with a private
+# Redis on 127.0.0.1:$(TEST_NGINX_REDIS_PORT) (6399 unless set) that
+# scripts/with-redis.sh starts and stops around prove; the ceremonies are
+# driven by the software authenticator, $(BUILD)/wa-softauth.
 TEST_NGINX_ENV = TEST_NGINX_SERVROOT=$(abspath $(BUILD))/servroot \
                  TEST_NGINX_WEBAUTHN_MODULE=$(abspath $(1))
 
-test-nginx: $(MODULE_SO)
+test-nginx: $(MODULE_SO) softauth
 	$(call TEST_NGINX_ENV,$(MODULE_SO)) \
 	TEST_NGINX_BINARY=$(TEST_NGINX_BINARY) \
-	    sh scripts/prove-nginx.sh $(TEST_NGINX_ARGS)
+	    sh scripts/with-redis.sh sh scripts/prove-nginx.sh $(TEST_NGINX_ARGS)
 
 # The sanitized module is loaded into the stock nginx with gcc's libasan
 # preloaded; any ASan or UBSan report fails the test that caused it.
-test-nginx-asan: $(MODULE_ASAN_SO)
+test-nginx-asan: $(MODULE_ASAN_SO) softauth
 	$(call TEST_NGINX_ENV,$(MODULE_ASAN_SO)) \
 	WEBAUTHN_NGINX=$(TEST_NGINX_BINARY) \
 	TEST_NGINX_BINARY=$(CURDIR)/scripts/nginx-asan.sh \
-	    sh scripts/prove-nginx.sh $(TEST_NGINX_ARGS)
+	    sh scripts/with-redis.sh sh scripts/prove-nginx.sh $(TEST_NGINX_ARGS)
 
-test-nginx-valgrind: $(MODULE_SO)
+test-nginx-valgrind: $(MODULE_SO) softauth
 	$(call TEST_NGINX_ENV,$(MODULE_SO)) \
 	TEST_NGINX_BINARY=$(TEST_NGINX_BINARY) TEST_NGINX_USE_VALGRIND=1 \
-	    sh scripts/prove-nginx.sh $(TEST_NGINX_ARGS)
+	    sh scripts/with-redis.sh sh scripts/prove-nginx.sh $(TEST_NGINX_ARGS)
 
 demo-run:
 	sh scripts/demo.sh

@@ -88,6 +88,7 @@ struct ngx_http_webauthn_ep_s {
 typedef struct {
     ngx_uint_t                      status;
     const char                     *action;
+    const char                     *text;
 } ngx_http_webauthn_rc_map_t;
 
 
@@ -122,6 +123,10 @@ static void ngx_http_webauthn_register_start(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
 static void ngx_http_webauthn_register_begin(ngx_http_request_t *r,
     void *data, redisReply *reply);
+static void ngx_http_webauthn_register_handle(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_webauthn_release_claim(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
 static void ngx_http_webauthn_register_index(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_webauthn_register_stored(ngx_http_request_t *r,
@@ -204,30 +209,54 @@ static size_t ngx_http_webauthn_transports_text(uint32_t t, u_char *out);
 
 
 static ngx_http_webauthn_rc_map_t  ngx_http_webauthn_rc_map[WA_RC_COUNT] = {
-    { NGX_HTTP_OK, NULL },                          /* WA_OK */
-    { NGX_HTTP_BAD_REQUEST, "none" },               /* malformed_request */
-    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "none" },  /* payload_too_large */
-    { NGX_HTTP_BAD_REQUEST, "none" },               /* type_mismatch */
-    { NGX_HTTP_FORBIDDEN, "retry" },                /* challenge_mismatch */
-    { NGX_HTTP_FORBIDDEN, "none" },                 /* origin_mismatch */
-    { NGX_HTTP_FORBIDDEN, "none" },                 /* cross_origin_refused */
-    { NGX_HTTP_FORBIDDEN, "none" },                 /* top_origin_mismatch */
-    { NGX_HTTP_FORBIDDEN, "none" },                 /* rp_id_mismatch */
-    { NGX_HTTP_FORBIDDEN, "retry" },                /* user_presence_missing */
-    { NGX_HTTP_FORBIDDEN, "retry" },    /* user_verification_required */
-    { NGX_HTTP_BAD_REQUEST, "none" },               /* backup_state_invalid */
-    { NGX_HTTP_FORBIDDEN, "reregister" },   /* backup_eligibility_changed */
-    { NGX_HTTP_FORBIDDEN, "reregister" },           /* signature_invalid */
-    { NGX_HTTP_FORBIDDEN, "support" },              /* counter_regression */
-    { NGX_HTTP_BAD_REQUEST, "none" },           /* credential_id_mismatch */
-    { NGX_HTTP_FORBIDDEN, "reregister" },           /* credential_unknown */
-    { NGX_HTTP_FORBIDDEN, "retry" },                /* user_mismatch */
-    { NGX_HTTP_BAD_REQUEST, "none" },               /* algorithm_unsupported */
-    { NGX_HTTP_BAD_REQUEST, "none" },               /* key_invalid */
-    { NGX_HTTP_FORBIDDEN, "none" },                 /* attestation_invalid */
-    { NGX_HTTP_FORBIDDEN, "none" },                 /* attestation_untrusted */
-    { NGX_HTTP_BAD_REQUEST, "none" },   /* attestation_format_unsupported */
-    { NGX_HTTP_INTERNAL_SERVER_ERROR, "retry" }     /* internal_error */
+    { NGX_HTTP_OK, NULL, NULL },                            /* WA_OK */
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the request is not a valid WebAuthn response" },
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "none",
+      "a part of the request is too large" },
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the credential or ceremony type is wrong" },
+    { NGX_HTTP_FORBIDDEN, "retry",
+      "the signed challenge is not the one issued" },
+    { NGX_HTTP_FORBIDDEN, "none",
+      "the page's origin is not allowed" },
+    { NGX_HTTP_FORBIDDEN, "none",
+      "a ceremony in a cross-origin frame is not allowed" },
+    { NGX_HTTP_FORBIDDEN, "none",
+      "the embedding page is not allowed" },
+    { NGX_HTTP_FORBIDDEN, "none",
+      "the passkey is for another site" },
+    { NGX_HTTP_FORBIDDEN, "retry",
+      "the authenticator did not confirm your presence" },
+    { NGX_HTTP_FORBIDDEN, "retry",
+      "the authenticator did not verify you (PIN, biometric or screen "
+      "lock)" },
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the authenticator's backup flags contradict each other" },
+    { NGX_HTTP_FORBIDDEN, "reregister",
+      "the passkey's backup eligibility changed" },
+    { NGX_HTTP_FORBIDDEN, "reregister",
+      "the passkey's signature does not verify" },
+    { NGX_HTTP_FORBIDDEN, "support",
+      "the passkey's signature counter went back" },
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the credential IDs of the response disagree" },
+    { NGX_HTTP_FORBIDDEN, "reregister",
+      "this passkey is not registered for this account" },
+    { NGX_HTTP_FORBIDDEN, "retry",
+      "this passkey belongs to another account" },
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the passkey's algorithm is not supported" },
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the passkey's public key is not acceptable" },
+    { NGX_HTTP_FORBIDDEN, "none",
+      "the authenticator's attestation does not verify" },
+    { NGX_HTTP_FORBIDDEN, "none",
+      "the authenticator's attestation is not trusted" },
+    { NGX_HTTP_BAD_REQUEST, "none",
+      "the attestation format is not supported" },
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "retry",
+      "the server failed, please try again" }
 };
 
 
@@ -336,8 +365,7 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
     }
 
     if (r->headers_in.content_length_n
-        > (off_t) ((wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER
-                    || wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_LOGIN)
+        > (off_t) (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER
                    ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX
                    : NGX_HTTP_WEBAUTHN_BODY_MAX))
     {
@@ -394,8 +422,9 @@ ngx_http_webauthn_ep_body(ngx_http_request_t *r)
 
     ctx->endpoint = ep;
 
-    max = (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER
-           || wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_LOGIN)
+    /* attestation (certificate chains) makes registrations the large ones */
+
+    max = (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER)
           ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX : NGX_HTTP_WEBAUTHN_BODY_MAX;
 
     rc = ngx_http_webauthn_ep_read_body(r, ep, max);
@@ -440,6 +469,7 @@ static void
 ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
+    ngx_http_webauthn_ctx_t       *ctx;
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
@@ -469,8 +499,17 @@ ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
     {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "user_mismatch",
                                   "the passkey session belongs to another "
-                                  "account", "login");
+                                  "account", "retry");
         return;
+    }
+
+    if (ep->user.len) {
+        ctx = ngx_http_webauthn_get_ctx(r);
+        ctx->user = ep->user;
+
+        if (!ep->has_session) {
+            ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
+        }
     }
 
     switch (wlcf->endpoint) {
@@ -602,11 +641,9 @@ ngx_http_webauthn_ep_identify(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
     ngx_int_t                      rc;
-    ngx_http_webauthn_ctx_t       *ctx;
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
-    ctx = ngx_http_webauthn_get_ctx(r);
 
     if (wlcf->identity) {
         if (ngx_http_complex_value(r, wlcf->identity, &ep->identity)
@@ -636,11 +673,6 @@ ngx_http_webauthn_ep_identify(ngx_http_request_t *r,
     } else if (ep->identity.len) {
         ep->user = ep->identity;
         ep->from = NGX_HTTP_WEBAUTHN_FROM_IDENTITY;
-    }
-
-    if (ep->user.len) {
-        ctx->user = ep->user;
-        ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
     }
 
     return NGX_OK;
@@ -691,7 +723,7 @@ ngx_http_webauthn_ep_options_body(ngx_http_request_t *r,
                 ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
                                           "user_mismatch",
                                           "\"user\" is not the signed-in "
-                                          "user", "none");
+                                          "user", "retry");
                 return NGX_ERROR;
             }
 
@@ -796,7 +828,8 @@ static void
 ngx_http_webauthn_register_options(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    ngx_int_t  rc;
+    ngx_int_t                      rc;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
 
     if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
         return;
@@ -811,7 +844,17 @@ ngx_http_webauthn_register_options(ngx_http_request_t *r,
         return;
     }
 
-    rc = ngx_http_webauthn_user_script(r, ep, 1,
+    /*
+     * The user's handle is made only where this request may be allowed to
+     * enrol: a refused request writes nothing.
+     */
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    rc = ngx_http_webauthn_user_script(r, ep,
+                                   ep->has_session
+                                   || wlcf->enroll
+                                      == NGX_HTTP_WEBAUTHN_ENROLL_OPEN,
                                    ngx_http_webauthn_register_options_user);
     if (rc != NGX_OK) {
         ngx_http_webauthn_ep_store_failed(r, rc);
@@ -829,14 +872,24 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 2
-        || ngx_http_webauthn_reply_str(reply->element[0], &handle) != NGX_OK
         || reply->element[1]->type != REDIS_REPLY_ARRAY)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
     }
 
+    ep->n_creds = reply->element[1]->elements;
+
+    if (ngx_http_webauthn_may_enroll(r, ep) != NGX_OK) {
+        return;
+    }
+
     /* the handle made for the user now, or the one they have */
+
+    if (ngx_http_webauthn_reply_str(reply->element[0], &handle) != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
 
     ep->handle.data = ngx_pnalloc(r->pool, handle.len);
     if (ep->handle.data == NULL) {
@@ -846,12 +899,6 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
 
     ngx_memcpy(ep->handle.data, handle.data, handle.len);
     ep->handle.len = handle.len;
-
-    ep->n_creds = reply->element[1]->elements;
-
-    if (ngx_http_webauthn_may_enroll(r, ep) != NGX_OK) {
-        return;
-    }
 
     if (ngx_http_webauthn_new_challenge(r, ep, "reg", &ep->user,
                                    ngx_http_webauthn_out_challenge_reply)
@@ -1065,7 +1112,51 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
         return;
     }
 
-    /* credential IDs are unique across users: claimed first */
+    /* the handle names the user in passkey-first logins */
+
+    key.len = sizeof("wa:{h:}") - 1 + ep->handle.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_sprintf(key.data, "wa:{h:%V}", &ep->handle);
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+    argv[2] = (char *) ep->user.data;
+    argvlen[2] = ep->user.len;
+
+    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_handle,
+                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 3,
+                                     argv, argvlen);
+    if (n != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(r, n);
+    }
+}
+
+
+/* credential IDs are unique across users: claimed before it is stored */
+
+static void
+ngx_http_webauthn_register_handle(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_webauthn_ep_t *ep = data;
+
+    ngx_int_t    n;
+    ngx_str_t    key;
+    const char  *argv[4];
+    size_t       argvlen[4];
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
 
     key.len = sizeof("wa:{c:}") - 1 + ep->cred_id.len;
     key.data = ngx_pnalloc(r->pool, key.len);
@@ -1102,7 +1193,7 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
 
     u_char                        *p;
     ngx_int_t                      n;
-    ngx_str_t                      key, user_key, set_key, cred_key, pk;
+    ngx_str_t                      user_key, set_key, cred_key, pk;
     ngx_uint_t                     i;
     const char                    *argv[32];
     size_t                         argvlen[32];
@@ -1122,29 +1213,6 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
                                   "none");
         return;
     }
-
-    /* the handle names the user in passkey-first logins */
-
-    key.len = sizeof("wa:{h:}") - 1 + ep->handle.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_sprintf(key.data, "wa:{h:%V}", &ep->handle);
-
-    argv[0] = "SET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-    argv[2] = (char *) ep->user.data;
-    argvlen[2] = ep->user.len;
-
-    /* nobody waits for it; it is still done before the script below */
-    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
-                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
-                                           3, argv, argvlen);
 
     if (ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
         != NGX_OK
@@ -1233,6 +1301,36 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
 }
 
 
+/* a refused registration gives its credential ID back */
+
+static void
+ngx_http_webauthn_release_claim(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    ngx_str_t    key;
+    const char  *argv[2];
+    size_t       argvlen[2];
+
+    key.len = sizeof("wa:{c:}") - 1 + ep->cred_id.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        return;
+    }
+
+    ngx_sprintf(key.data, "wa:{c:%V}", &ep->cred_id);
+
+    argv[0] = "DEL";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+
+    /* nobody waits: a claim left behind only blocks a random ID */
+    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
+                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
+                                           2, argv, argvlen);
+}
+
+
 static void
 ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
     redisReply *reply)
@@ -1254,6 +1352,8 @@ ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
     if (reply->len == 2 && ngx_strncmp(reply->str, "ok", 2) == 0) {
         goto stored;
     }
+
+    ngx_http_webauthn_release_claim(r, ep);
 
     if (ngx_http_webauthn_reply_is(reply, "enrollment_not_allowed")) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
@@ -2654,13 +2754,18 @@ ngx_http_webauthn_ep_fail(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-/* the wa core's verdict; its detail goes to the log, never to the client */
+/*
+ * The wa core's verdict.  Its detail names the field at fault (a constant
+ * of the core, never request data), which helps whoever reads the answer.
+ */
 
 static void
 ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
     wa_err_t *err)
 {
-    const char                  *code;
+    u_char                      *p;
+    size_t                       len;
+    const char                  *code, *message;
     ngx_http_webauthn_rc_map_t  *m;
 
     if ((unsigned) rc >= WA_RC_COUNT || rc == WA_OK) {
@@ -2674,8 +2779,19 @@ ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
                   "webauthn: refused: %s%s%s", code,
                   err->detail ? ": " : "", err->detail ? err->detail : "");
 
-    ngx_http_webauthn_ep_fail(r, m->status, code,
-                              err->detail ? err->detail : code, m->action);
+    message = m->text;
+
+    if (err->detail) {
+        len = ngx_strlen(m->text) + ngx_strlen(err->detail) + 4;
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p != NULL) {
+            ngx_sprintf(p, "%s (%s)%Z", m->text, err->detail);
+            message = (const char *) p;
+        }
+    }
+
+    ngx_http_webauthn_ep_fail(r, m->status, code, message, m->action);
 }
 
 

@@ -94,7 +94,9 @@ ngx_http_webauthn_gate_check(ngx_http_request_t *r,
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "webauthn: identity of %uz bytes, over %d",
                           ctx->identity.len, NGX_HTTP_WEBAUTHN_USER_MAX);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+            return ngx_http_webauthn_gate_refuse(r, NGX_HTTP_FORBIDDEN,
+                       "policy_denied", "the user name is too long", "none");
         }
     }
 
@@ -150,7 +152,7 @@ ngx_http_webauthn_gate_check(ngx_http_request_t *r,
         return ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
                    NGX_HTTP_FORBIDDEN, "user_mismatch",
                    "the passkey session belongs to another account",
-                   "passkey");
+                   "retry");
     }
 
     return ngx_http_webauthn_gate_lookup(r, ctx);

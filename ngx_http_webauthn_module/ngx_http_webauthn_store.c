@@ -150,8 +150,8 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
 
     /*
      * SCRIPT_REGISTER: stores a passkey.  With ARGV[1] "open" the user
-     * must still have none (webauthn_enroll open); the handle must be the
-     * one the challenge was issued with.
+     * must still have none (webauthn_enroll open); the handle must still be
+     * the one SCRIPT_REG_BEGIN read (a reset in between changes it).
      * KEYS: user hash, credential set, credential hash; ARGV: mode,
      * handle, id, then field/value pairs.
      */
@@ -503,7 +503,12 @@ ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
                   "webauthn: redis \"%V\": connected", &st->conf->name);
 
     st->state = NGX_HTTP_WEBAUTHN_STORE_READY;
-    st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+
+    /*
+     * The delay starts over once Redis has answered a command: a server
+     * that accepts connections and then refuses AUTH is retried with the
+     * growing delay, not ten times a second.
+     */
 }
 
 
@@ -708,6 +713,9 @@ ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
                       "webauthn: redis \"%V\": %*s",
                       &st->conf->name, (size_t) rr->len, rr->str);
         rr = NULL;
+
+    } else if (rr) {
+        st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
     }
 
     if (op->r) {
