@@ -6,8 +6,9 @@
 #   scripts/demo.sh          build the module, (re)start, print where to look
 #   scripts/demo.sh stop     stop both
 #
-# Environment: DEMO_PORT (8080), DEMO_REDIS_PORT (6390), BUILD (build),
-# NGINX (/usr/sbin/nginx).
+# Environment: DEMO_PORT (8080, the site), DEMO_APP_PORT (8081, the
+# application behind it), DEMO_REDIS_PORT (6390), BUILD (build), NGINX
+# (/usr/sbin/nginx).
 
 set -eu
 
@@ -22,6 +23,7 @@ esac
 
 demo=$build/demo
 port=${DEMO_PORT:-8080}
+app_port=${DEMO_APP_PORT:-8081}
 redis_port=${DEMO_REDIS_PORT:-6390}
 nginx=${NGINX:-/usr/sbin/nginx}
 module=$build/ngx_http_webauthn_module.so
@@ -29,7 +31,7 @@ module=$build/ngx_http_webauthn_module.so
 # is the process of pid file $1 running (a zombie is not)?
 alive() {
     [ -f "$1" ] || return 1
-    pid=$(cat "$1")
+    pid=$(cat "$1" 2>/dev/null) || return 1
     kill -0 "$pid" 2>/dev/null || return 1
     [ -r "/proc/$pid/stat" ] || return 0
     ! sed 's/^.*) //' "/proc/$pid/stat" | grep -q '^Z'
@@ -87,10 +89,10 @@ esac
 
 stop
 
-for p in "$port" "$redis_port"; do
+for p in "$port" "$app_port" "$redis_port"; do
     if port_busy "$p"; then
-        echo "demo: 127.0.0.1:$p is in use; set DEMO_PORT or" \
-             "DEMO_REDIS_PORT" >&2
+        echo "demo: 127.0.0.1:$p is in use; set DEMO_PORT," \
+             "DEMO_APP_PORT or DEMO_REDIS_PORT" >&2
         exit 1
     fi
 done
@@ -116,6 +118,7 @@ sed -i "s/@PORT@/$port/g" "$demo/html/index.html"
 
 sed -e "s#@MODULE@#$module#g" \
     -e "s#@PORT@#$port#g" \
+    -e "s#@APP_PORT@#$app_port#g" \
     -e "s#@REDIS_PORT@#$redis_port#g" \
     examples/demo/nginx.conf > "$demo/conf/nginx.conf"
 
@@ -141,7 +144,9 @@ cat <<EOT
 demo: running
 
   open      http://localhost:$port/   (user demo, password demo)
-  try       curl -u demo:demo http://localhost:$port/account/
+            in a browser with passkeys: Chrome, Edge, Firefox or Safari
+            (localhost, not 127.0.0.1: WebAuthn needs a secure context)
+  try       curl -u demo:demo http://localhost:$port/trade/positions
   logs      $demo/logs/  (error.log, access.log, redis.log)
   config    $demo/conf/nginx.conf
   redis     redis-cli -p $redis_port
