@@ -127,6 +127,8 @@ static void ngx_http_webauthn_register_handle(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_webauthn_release_claim(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
+static void ngx_http_webauthn_drop_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep);
 static void ngx_http_webauthn_register_index(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_webauthn_register_stored(ngx_http_request_t *r,
@@ -1301,6 +1303,30 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
 }
 
 
+/* a login that failed verification uses up its challenge all the same */
+
+static void
+ngx_http_webauthn_drop_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep)
+{
+    const char  *argv[2];
+    size_t       argvlen[2];
+
+    if (ep->consumed) {
+        return;
+    }
+
+    argv[0] = "DEL";
+    argvlen[0] = 3;
+    argv[1] = (char *) ep->challenge_key.data;
+    argvlen[1] = ep->challenge_key.len;
+
+    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
+                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
+                                           2, argv, argvlen);
+}
+
+
 /* a refused registration gives its credential ID back */
 
 static void
@@ -1887,6 +1913,8 @@ ngx_http_webauthn_login_verify(ngx_http_request_t *r,
                              NGX_HTTP_WEBAUTHN_CHALLENGE_LEN, &ep->assertion,
                              &stored, &res, &err);
     if (rc != WA_OK) {
+        /* a challenge answered wrongly is not offered a second try */
+        ngx_http_webauthn_drop_challenge(r, ep);
         ngx_http_webauthn_ep_fail_rc(r, rc, &err);
         return;
     }

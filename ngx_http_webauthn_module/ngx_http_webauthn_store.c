@@ -35,7 +35,7 @@
 #define NGX_HTTP_WEBAUTHN_BACKOFF_MIN         100
 #define NGX_HTTP_WEBAUTHN_BACKOFF_MAX         1000
 
-#define NGX_HTTP_WEBAUTHN_ARGV_MAX            32
+#define NGX_HTTP_WEBAUTHN_ARGV_MAX            40
 
 
 typedef struct {

@@ -436,3 +436,38 @@ DELETE /webauthn/credentials?id=not%2Fbase64url%3D%3D
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 15: a user with 400 passkeys: a store reply of over 100 KB arrives whole
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+# hiredis reads 16 KiB at a time: the reply takes several reads, which only
+# level-triggered events deliver without waiting for more data
+wa_redis('EVAL', <<'_LUA_', 0);
+for i = 1, 400 do
+  local id = string.format('id%040d', i)
+  redis.call('HSET', 'wa:{u:YWxpY2U}:cred:' .. id, 'pk', 'x', 'count', i,
+    'transports', 'hybrid,internal', 'be', '1', 'bs', '1',
+    'aaguid', '00000000-0000-0000-0000-000000000000',
+    'created', 1700000000, 'used', 1700000000 + i)
+  redis.call('SADD', 'wa:{u:YWxpY2U}:creds', id)
+end
+return 400
+_LUA_
+my $reader = wa_client('alice');
+my $list = $reader->credentials->json->{credentials} // [];
+is scalar(@$list), 400, wa_name() . ' - 400 passkeys listed';
+$reader->final(undef);
+--- request
+GET /webauthn/credentials
+--- error_code: 200
+--- response_body_like: ^\{"user":"alice","credentials":\[(?:\{"id":"id\d{40}","transports":\["hybrid","internal"\],[^{}]*\},?){400}\]\}$
+--- no_error_log
+[alert]
+[emerg]

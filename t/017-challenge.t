@@ -279,3 +279,31 @@ POST /webauthn/login
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 10: a login that fails verification uses up its challenge
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+my $alice = wa_client('alice');
+$alice->register;
+my $opts = $alice->login_options;
+my $res = $alice->post('/webauthn/login',
+                       $alice->assertion($opts, corrupt => 1));
+is $res->code, 403, wa_name() . ' - a bad signature: 403';
+like $res->body, qr/"error":"signature_invalid"/,
+     wa_name() . ' - a bad signature: signature_invalid';
+$alice->final($alice->assertion($opts));
+--- request
+POST /webauthn/login
+--- error_code: 403
+--- response_body_like: ^\{"error":"challenge_unknown","message":"(?:[^"\\]|\\.)+","action":"retry"\}$
+--- raw_response_headers_unlike: Set-Cookie
+--- no_error_log
+[alert]
+[emerg]
