@@ -7,8 +7,9 @@
 #   scripts/demo.sh stop     stop both
 #
 # Environment: DEMO_PORT (8080, the site), DEMO_APP_PORT (8081, the
-# application behind it), DEMO_REDIS_PORT (6390), BUILD (build), NGINX
-# (/usr/sbin/nginx).
+# application behind it), DEMO_REDIS_PORT (6390), BUILD (build),
+# DEMO_NGINX (/usr/sbin/nginx; not NGINX, which nginx itself reads as a
+# list of inherited sockets).
 
 set -eu
 
@@ -25,7 +26,7 @@ demo=$build/demo
 port=${DEMO_PORT:-8080}
 app_port=${DEMO_APP_PORT:-8081}
 redis_port=${DEMO_REDIS_PORT:-6390}
-nginx=${NGINX:-/usr/sbin/nginx}
+nginx=${DEMO_NGINX:-/usr/sbin/nginx}
 module=$build/ngx_http_webauthn_module.so
 
 # is the process of pid file $1 running (a zombie is not)?
