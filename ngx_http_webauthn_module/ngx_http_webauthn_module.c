@@ -1290,9 +1290,16 @@ ngx_http_webauthn_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    return ngx_http_webauthn_read_secrets(cf, &value[1],
-                                          ngx_http_webauthn_session_key_line,
-                                          &wscf->session_keys);
+    if (ngx_http_webauthn_read_secrets(cf, &value[1],
+                                       ngx_http_webauthn_session_key_line,
+                                       &wscf->session_keys)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_webauthn_session_macs(cf, wscf->session_keys,
+                                          &wscf->session_macs);
 }
 
 
@@ -2161,6 +2168,7 @@ ngx_http_webauthn_create_srv_conf(ngx_conf_t *cf)
 
     conf->origins = NGX_CONF_UNSET_PTR;
     conf->session_keys = NGX_CONF_UNSET_PTR;
+    conf->session_macs = NGX_CONF_UNSET_PTR;
     conf->session_ttl = NGX_CONF_UNSET;
     conf->challenge_ttl = NGX_CONF_UNSET;
     conf->cookie_samesite = NGX_CONF_UNSET_UINT;
@@ -2184,6 +2192,7 @@ ngx_http_webauthn_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->rp_name, prev->rp_name, "");
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
     ngx_conf_merge_ptr_value(conf->session_keys, prev->session_keys, NULL);
+    ngx_conf_merge_ptr_value(conf->session_macs, prev->session_macs, NULL);
     ngx_conf_merge_sec_value(conf->session_ttl, prev->session_ttl,
                              NGX_HTTP_WEBAUTHN_SESSION_TTL);
     ngx_conf_merge_sec_value(conf->challenge_ttl, prev->challenge_ttl,

@@ -160,6 +160,7 @@ typedef struct {
     ngx_str_t                   rp_name;
     ngx_array_t                *origins;     /* ngx_http_webauthn_origin_t */
     ngx_array_t                *session_keys;   /* ngx_str_t, raw bytes */
+    ngx_array_t                *session_macs;   /* EVP_MAC_CTX *, keyed */
     time_t                      session_ttl;
     time_t                      challenge_ttl;
 
@@ -325,6 +326,8 @@ ngx_int_t ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_str_t *cookie);
 ngx_int_t ngx_http_webauthn_session_clear_cookie(ngx_http_request_t *r,
     ngx_str_t *cookie);
+char *ngx_http_webauthn_session_macs(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_array_t **macs);
 ngx_int_t ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_http_webauthn_store_pt handler,
     void *data);

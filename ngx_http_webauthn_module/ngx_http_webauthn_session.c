@@ -19,9 +19,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "ngx_http_webauthn_module.h"
@@ -31,8 +31,9 @@
 #define NGX_HTTP_WEBAUTHN_MAC_LEN       32
 
 
-static ngx_int_t ngx_http_webauthn_session_mac(ngx_str_t *key, u_char *p,
-    size_t len, u_char *mac);
+static ngx_int_t ngx_http_webauthn_session_mac(EVP_MAC_CTX *keyed,
+    u_char *p, size_t len, u_char *mac);
+static void ngx_http_webauthn_session_macs_free(void *data);
 static ngx_int_t ngx_http_webauthn_session_parse(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_webauthn_session_t *s);
 static ngx_int_t ngx_http_webauthn_find_cookie(ngx_http_request_t *r,
@@ -48,7 +49,8 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s)
 {
     u_char                        *p, *mac_start;
-    ngx_str_t                      value, payload, mac, *keys;
+    ngx_str_t                      value, payload, mac;
+    EVP_MAC_CTX                  **keys;
     ngx_int_t                      rc;
     ngx_uint_t                     i, ok;
     ngx_http_webauthn_srv_conf_t  *wscf;
@@ -109,11 +111,11 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
 
     /* every key is tried, so that timing tells nothing of which one */
 
-    keys = wscf->session_keys->elts;
+    keys = wscf->session_macs->elts;
     ok = 0;
 
-    for (i = 0; i < wscf->session_keys->nelts; i++) {
-        if (ngx_http_webauthn_session_mac(&keys[i], value.data, value.len,
+    for (i = 0; i < wscf->session_macs->nelts; i++) {
+        if (ngx_http_webauthn_session_mac(keys[i], value.data, value.len,
                                           want)
             != NGX_OK)
         {
@@ -230,7 +232,8 @@ ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
 {
     u_char                        *p, *text_start;
     size_t                         len;
-    ngx_str_t                      src, dst, user, *keys;
+    ngx_str_t                      src, dst, user;
+    EVP_MAC_CTX                  **keys;
     ngx_http_webauthn_srv_conf_t  *wscf;
     u_char                         mac[NGX_HTTP_WEBAUTHN_MAC_LEN];
 
@@ -273,9 +276,9 @@ ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
     ngx_encode_base64url(&dst, &src);
     p += dst.len;
 
-    keys = wscf->session_keys->elts;
+    keys = wscf->session_macs->elts;
 
-    if (ngx_http_webauthn_session_mac(&keys[0], text_start, p - text_start,
+    if (ngx_http_webauthn_session_mac(keys[0], text_start, p - text_start,
                                       mac)
         != NGX_OK)
     {
@@ -344,22 +347,115 @@ ngx_http_webauthn_cookie_attrs(u_char *p, ngx_http_webauthn_srv_conf_t *wscf)
 }
 
 
+/*
+ * One HMAC-SHA-256 context per session key, keyed once at configuration:
+ * a request copies it, so that no request fetches the algorithm or
+ * schedules the key again.
+ */
+
+char *
+ngx_http_webauthn_session_macs(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_array_t **macs)
+{
+    EVP_MAC             *hmac;
+    ngx_str_t           *key;
+    ngx_uint_t           i;
+    EVP_MAC_CTX        **ctx;
+    OSSL_PARAM           params[2];
+    ngx_pool_cleanup_t  *cln;
+
+    *macs = ngx_array_create(cf->pool, keys->nelts, sizeof(EVP_MAC_CTX *));
+    if (*macs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_webauthn_session_macs_free;
+    cln->data = *macs;
+
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (hmac == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "webauthn: OpenSSL has no HMAC");
+        return NGX_CONF_ERROR;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    key = keys->elts;
+
+    for (i = 0; i < keys->nelts; i++) {
+        ctx = ngx_array_push(*macs);
+        if (ctx == NULL) {
+            EVP_MAC_free(hmac);
+            return NGX_CONF_ERROR;
+        }
+
+        *ctx = EVP_MAC_CTX_new(hmac);
+
+        if (*ctx == NULL
+            || EVP_MAC_init(*ctx, key[i].data, key[i].len, params) != 1)
+        {
+            EVP_MAC_free(hmac);
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "webauthn: HMAC-SHA-256 setup failed");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    EVP_MAC_free(hmac);
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_webauthn_session_macs_free(void *data)
+{
+    ngx_array_t *macs = data;
+
+    ngx_uint_t     i;
+    EVP_MAC_CTX  **ctx;
+
+    ctx = macs->elts;
+
+    for (i = 0; i < macs->nelts; i++) {
+        EVP_MAC_CTX_free(ctx[i]);
+    }
+}
+
+
 static ngx_int_t
-ngx_http_webauthn_session_mac(ngx_str_t *key, u_char *p, size_t len,
+ngx_http_webauthn_session_mac(EVP_MAC_CTX *keyed, u_char *p, size_t len,
     u_char *mac)
 {
-    unsigned int  n;
+    size_t        n;
+    ngx_int_t     rc;
+    EVP_MAC_CTX  *ctx;
 
-    n = NGX_HTTP_WEBAUTHN_MAC_LEN;
-
-    if (HMAC(EVP_sha256(), key->data, (int) key->len, p, len, mac, &n)
-        == NULL
-        || n != NGX_HTTP_WEBAUTHN_MAC_LEN)
-    {
+    ctx = EVP_MAC_CTX_dup(keyed);
+    if (ctx == NULL) {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    rc = NGX_OK;
+
+    if (EVP_MAC_update(ctx, p, len) != 1
+        || EVP_MAC_final(ctx, mac, &n, NGX_HTTP_WEBAUTHN_MAC_LEN) != 1
+        || n != NGX_HTTP_WEBAUTHN_MAC_LEN)
+    {
+        rc = NGX_ERROR;
+    }
+
+    EVP_MAC_CTX_free(ctx);
+
+    return rc;
 }
 
 

@@ -46,6 +46,7 @@ typedef struct {
     ngx_msec_t                       backoff;
     ngx_log_t                       *log;
     unsigned                         exiting:1;
+    unsigned                         writing:1;
 } ngx_http_webauthn_store_t;
 
 
@@ -850,9 +851,22 @@ ngx_http_webauthn_event_write(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
-    if (c->data) {
-        redisAsyncHandleWrite(c->data);
+    redisAsyncContext          *ac;
+    ngx_http_webauthn_store_t  *st;
+
+    ac = c->data;
+
+    if (ac == NULL) {
+        return;
     }
+
+    st = ac->data;
+
+    st->writing = 1;
+    redisAsyncHandleWrite(ac);
+
+    /* the context may be gone; st is the worker's and outlives it */
+    st->writing = 0;
 }
 
 
@@ -878,14 +892,33 @@ ngx_http_webauthn_event_del_read(void *privdata)
 }
 
 
+/*
+ * hiredis asks to write whenever a command is queued.  On a connected
+ * socket the write is posted to the end of this turn of the event loop:
+ * every command of the turn then goes out in one write(), with no
+ * epoll_ctl() to arm and disarm a write event.  Only while connecting, or
+ * when the socket did not take everything, does an event wait for it.
+ */
+
 static void
 ngx_http_webauthn_event_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (!c->write->active) {
-        (void) ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    ngx_http_webauthn_store_t  *st;
+
+    if (c->write->active || c->write->posted) {
+        return;
     }
+
+    st = ((redisAsyncContext *) c->data)->data;
+
+    if (st->state == NGX_HTTP_WEBAUTHN_STORE_READY && !st->writing) {
+        ngx_post_event(c->write, &ngx_posted_events);
+        return;
+    }
+
+    (void) ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
 }
 
 
@@ -893,6 +926,10 @@ static void
 ngx_http_webauthn_event_del_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
 
     if (c->write->active) {
         (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
