@@ -29,6 +29,9 @@
 
 #define NGX_HTTP_WEBAUTHN_KEY_CACHE         1024
 
+/* the most arguments a command of the endpoints has (SCRIPT_REGISTER 28) */
+#define NGX_HTTP_WEBAUTHN_ARGS_MAX          32
+
 /* where the user of a request comes from */
 #define NGX_HTTP_WEBAUTHN_FROM_NONE         0
 #define NGX_HTTP_WEBAUTHN_FROM_SESSION      1
@@ -96,6 +99,20 @@ typedef struct {
     u_char                          digest[32];
     wa_key_t                       *key;
 } ngx_http_webauthn_key_slot_t;
+
+
+/*
+ * The arguments of one store command, collected with the args functions:
+ * the first failure (no memory, too many) is remembered and reported by
+ * ngx_http_webauthn_ep_send(), so that building one needs no checks.
+ */
+typedef struct {
+    ngx_http_request_t             *r;
+    int                             n;
+    ngx_uint_t                      failed;
+    const char                     *v[NGX_HTTP_WEBAUTHN_ARGS_MAX];
+    size_t                          len[NGX_HTTP_WEBAUTHN_ARGS_MAX];
+} ngx_http_webauthn_args_t;
 
 
 static void ngx_http_webauthn_ep_body(ngx_http_request_t *r);
@@ -194,9 +211,26 @@ static void ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
     wa_err_t *err);
 static void ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r,
     ngx_int_t rc);
-static ngx_int_t ngx_http_webauthn_ep_command(ngx_http_request_t *r,
+static void ngx_http_webauthn_args_init(ngx_http_webauthn_args_t *a,
+    ngx_http_request_t *r);
+static void ngx_http_webauthn_args_add(ngx_http_webauthn_args_t *a,
+    const void *p, size_t len);
+static void ngx_http_webauthn_args_lit(ngx_http_webauthn_args_t *a,
+    const char *s);
+static void ngx_http_webauthn_args_str(ngx_http_webauthn_args_t *a,
+    ngx_str_t *s);
+static void ngx_http_webauthn_args_int(ngx_http_webauthn_args_t *a,
+    int64_t n);
+static void ngx_http_webauthn_args_user_key(ngx_http_webauthn_args_t *a,
+    ngx_str_t *user, const char *suffix, ngx_str_t *extra);
+static void ngx_http_webauthn_args_tag_key(ngx_http_webauthn_args_t *a,
+    const char *tag, ngx_str_t *s);
+static ngx_int_t ngx_http_webauthn_ep_send(ngx_http_webauthn_args_t *a,
     ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
-    int nkeys, int argc, const char **argv, const size_t *argvlen);
+    int nkeys);
+static void ngx_http_webauthn_args_forget(ngx_http_webauthn_args_t *a);
+static ngx_int_t ngx_http_webauthn_aaguid(ngx_http_request_t *r,
+    const uint8_t *raw, ngx_str_t *out);
 static void ngx_http_webauthn_ep_cleanup(void *data);
 static ngx_int_t ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s);
 static ngx_uint_t ngx_http_webauthn_reply_is(redisReply *rr, const char *s);
@@ -830,7 +864,6 @@ static void
 ngx_http_webauthn_register_options(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    ngx_int_t                      rc;
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
     if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
@@ -853,14 +886,11 @@ ngx_http_webauthn_register_options(ngx_http_request_t *r,
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
-    rc = ngx_http_webauthn_user_script(r, ep,
+    (void) ngx_http_webauthn_user_script(r, ep,
                                    ep->has_session
                                    || wlcf->enroll
                                       == NGX_HTTP_WEBAUTHN_ENROLL_OPEN,
                                    ngx_http_webauthn_register_options_user);
-    if (rc != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, rc);
-    }
 }
 
 
@@ -982,12 +1012,9 @@ static void
 ngx_http_webauthn_register_start(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    wa_rc_t           rc;
-    wa_err_t          err;
-    ngx_int_t         n;
-    ngx_str_t         key, user_key, set_key;
-    const char       *argv[3];
-    size_t            argvlen[3];
+    wa_rc_t                    rc;
+    wa_err_t                   err;
+    ngx_http_webauthn_args_t   a;
 
     if (ep->from != NGX_HTTP_WEBAUTHN_FROM_SESSION
         && ep->from != NGX_HTTP_WEBAUTHN_FROM_IDENTITY)
@@ -1017,31 +1044,19 @@ ngx_http_webauthn_register_start(ngx_http_request_t *r,
 
     if (ngx_http_webauthn_user_key(r, &ep->user, "ch:", &ep->challenge_b64,
                                    &ep->challenge_key)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
-           != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
-           != NGX_OK)
+        != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    key = ep->challenge_key;
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_str(&a, &ep->challenge_key);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
 
-    argv[0] = (char *) key.data;
-    argvlen[0] = key.len;
-    argv[1] = (char *) user_key.data;
-    argvlen[1] = user_key.len;
-    argv[2] = (char *) set_key.data;
-    argvlen[2] = set_key.len;
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_begin, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_REG_BEGIN, 3, 3,
-                                     argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_begin, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REG_BEGIN, 3);
 }
 
 
@@ -1051,13 +1066,10 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    wa_rc_t                        rc;
-    wa_err_t                       err;
-    ngx_int_t                      n;
-    ngx_str_t                      key;
-    wa_policy_t                   *pol;
-    const char                    *argv[5];
-    size_t                         argvlen[5];
+    wa_rc_t                    rc;
+    wa_err_t                   err;
+    wa_policy_t               *pol;
+    ngx_http_webauthn_args_t   a;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 3
@@ -1116,28 +1128,13 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
 
     /* the handle names the user in passkey-first logins */
 
-    key.len = sizeof("wa:{h:}") - 1 + ep->handle.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "SET");
+    ngx_http_webauthn_args_tag_key(&a, "h:", &ep->handle);
+    ngx_http_webauthn_args_str(&a, &ep->user);
 
-    ngx_sprintf(key.data, "wa:{h:%V}", &ep->handle);
-
-    argv[0] = "SET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-    argv[2] = (char *) ep->user.data;
-    argvlen[2] = ep->user.len;
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_handle,
-                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 3,
-                                     argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_handle, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
 
 
@@ -1149,41 +1146,21 @@ ngx_http_webauthn_register_handle(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    ngx_int_t    n;
-    ngx_str_t    key;
-    const char  *argv[4];
-    size_t       argvlen[4];
+    ngx_http_webauthn_args_t  a;
 
     if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
     }
 
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "SET");
+    ngx_http_webauthn_args_tag_key(&a, "c:", &ep->cred_id);
+    ngx_http_webauthn_args_str(&a, &ep->user);
+    ngx_http_webauthn_args_lit(&a, "NX");
 
-    key.len = sizeof("wa:{c:}") - 1 + ep->cred_id.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_sprintf(key.data, "wa:{c:%V}", &ep->cred_id);
-
-    argv[0] = "SET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-    argv[2] = (char *) ep->user.data;
-    argvlen[2] = ep->user.len;
-    argv[3] = "NX";
-    argvlen[3] = 2;
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_index, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 4,
-                                     argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_index, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
 
 
@@ -1193,16 +1170,10 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    u_char                        *p;
-    ngx_int_t                      n;
-    ngx_str_t                      user_key, set_key, cred_key, pk;
-    ngx_uint_t                     i;
-    const char                    *argv[32];
-    size_t                         argvlen[32];
+    ngx_str_t                      pk, aaguid;
+    ngx_http_webauthn_args_t       a;
     ngx_http_webauthn_loc_conf_t  *wlcf;
-    u_char                         aaguid[37], transports[64];
-    u_char                         count[NGX_INT_T_LEN], now[NGX_TIME_T_LEN];
-    u_char                         alg[NGX_INT_T_LEN];
+    u_char                         transports[64];
 
     if (reply == NULL) {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
@@ -1216,16 +1187,10 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
+    if (ngx_http_webauthn_b64url(r->pool, ep->cred.public_key.data,
+                                 ep->cred.public_key.len, &pk)
         != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
-           != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", &ep->cred_id,
-                                      &cred_key)
-           != NGX_OK
-        || ngx_http_webauthn_b64url(r->pool, ep->cred.public_key.data,
-                                    ep->cred.public_key.len, &pk)
-           != NGX_OK)
+        || ngx_http_webauthn_aaguid(r, ep->cred.aaguid, &aaguid) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1233,73 +1198,47 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
-    p = aaguid;
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &ep->cred_id);
 
-        p = ngx_sprintf(p, "%02xd", ep->cred.aaguid[i]);
-    }
+    ngx_http_webauthn_args_lit(&a, (wlcf->enroll
+                                    == NGX_HTTP_WEBAUTHN_ENROLL_OPEN
+                                    && !ep->has_session)
+                                   ? "open" : "any");
+    ngx_http_webauthn_args_str(&a, &ep->handle);
+    ngx_http_webauthn_args_str(&a, &ep->cred_id);
 
-    argv[0] = (char *) user_key.data;
-    argvlen[0] = user_key.len;
-    argv[1] = (char *) set_key.data;
-    argvlen[1] = set_key.len;
-    argv[2] = (char *) cred_key.data;
-    argvlen[2] = cred_key.len;
+    /* the passkey's fields, as pairs */
 
-    argv[3] = (wlcf->enroll == NGX_HTTP_WEBAUTHN_ENROLL_OPEN
-               && !ep->has_session) ? "open" : "any";
-    argvlen[3] = 4;
-    argv[4] = (char *) ep->handle.data;
-    argvlen[4] = ep->handle.len;
-    argv[5] = (char *) ep->cred_id.data;
-    argvlen[5] = ep->cred_id.len;
+    ngx_http_webauthn_args_lit(&a, "pk");
+    ngx_http_webauthn_args_str(&a, &pk);
+    ngx_http_webauthn_args_lit(&a, "count");
+    ngx_http_webauthn_args_int(&a, ep->cred.sign_count);
+    ngx_http_webauthn_args_lit(&a, "alg");
+    ngx_http_webauthn_args_int(&a, ep->cred.alg);
+    ngx_http_webauthn_args_lit(&a, "transports");
+    ngx_http_webauthn_args_add(&a, transports,
+                               ngx_http_webauthn_transports_text(
+                                   ep->cred.transports, transports));
+    ngx_http_webauthn_args_lit(&a, "aaguid");
+    ngx_http_webauthn_args_str(&a, &aaguid);
+    ngx_http_webauthn_args_lit(&a, "be");
+    ngx_http_webauthn_args_lit(&a, (ep->cred.flags & WA_FLAG_BE) ? "1" : "0");
+    ngx_http_webauthn_args_lit(&a, "bs");
+    ngx_http_webauthn_args_lit(&a, (ep->cred.flags & WA_FLAG_BS) ? "1" : "0");
+    ngx_http_webauthn_args_lit(&a, "uv");
+    ngx_http_webauthn_args_lit(&a, (ep->cred.flags & WA_FLAG_UV) ? "1" : "0");
+    ngx_http_webauthn_args_lit(&a, "fmt");
+    ngx_http_webauthn_args_lit(&a, ep->cred.fmt);
+    ngx_http_webauthn_args_lit(&a, "created");
+    ngx_http_webauthn_args_int(&a, ngx_time());
+    ngx_http_webauthn_args_lit(&a, "used");
+    ngx_http_webauthn_args_lit(&a, "0");
 
-    n = 6;
-
-#define ngx_http_webauthn_field(name, value, len)                             \
-    argv[n] = name; argvlen[n++] = sizeof(name) - 1;                          \
-    argv[n] = (char *) (value); argvlen[n++] = (len)
-
-    ngx_http_webauthn_field("pk", pk.data, pk.len);
-
-    ngx_http_webauthn_field("count", count,
-                            ngx_sprintf(count, "%uD", ep->cred.sign_count)
-                            - count);
-
-    ngx_http_webauthn_field("alg", alg,
-                            ngx_sprintf(alg, "%D", ep->cred.alg) - alg);
-
-    ngx_http_webauthn_field("transports", transports,
-                            ngx_http_webauthn_transports_text(
-                                ep->cred.transports, transports));
-
-    ngx_http_webauthn_field("aaguid", aaguid, (size_t) (p - aaguid));
-
-    ngx_http_webauthn_field("be",
-                            (ep->cred.flags & WA_FLAG_BE) ? "1" : "0", 1);
-    ngx_http_webauthn_field("bs",
-                            (ep->cred.flags & WA_FLAG_BS) ? "1" : "0", 1);
-    ngx_http_webauthn_field("uv",
-                            (ep->cred.flags & WA_FLAG_UV) ? "1" : "0", 1);
-
-    ngx_http_webauthn_field("fmt", ep->cred.fmt, ngx_strlen(ep->cred.fmt));
-
-    ngx_http_webauthn_field("created", now,
-                            ngx_sprintf(now, "%T", ngx_time()) - now);
-
-    ngx_http_webauthn_field("used", "0", 1);
-
-#undef ngx_http_webauthn_field
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_register_stored,
-                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER,
-                                     3, (int) n, argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_stored, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER, 3);
 }
 
 
@@ -1309,21 +1248,17 @@ static void
 ngx_http_webauthn_drop_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    const char  *argv[2];
-    size_t       argvlen[2];
+    ngx_http_webauthn_args_t  a;
 
     if (ep->consumed) {
         return;
     }
 
-    argv[0] = "DEL";
-    argvlen[0] = 3;
-    argv[1] = (char *) ep->challenge_key.data;
-    argvlen[1] = ep->challenge_key.len;
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "DEL");
+    ngx_http_webauthn_args_str(&a, &ep->challenge_key);
 
-    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
-                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
-                                           2, argv, argvlen);
+    ngx_http_webauthn_args_forget(&a);
 }
 
 
@@ -1333,27 +1268,15 @@ static void
 ngx_http_webauthn_release_claim(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    ngx_str_t    key;
-    const char  *argv[2];
-    size_t       argvlen[2];
-
-    key.len = sizeof("wa:{c:}") - 1 + ep->cred_id.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        return;
-    }
-
-    ngx_sprintf(key.data, "wa:{c:%V}", &ep->cred_id);
-
-    argv[0] = "DEL";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
+    ngx_http_webauthn_args_t  a;
 
     /* nobody waits: a claim left behind only blocks a random ID */
-    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
-                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
-                                           2, argv, argvlen);
+
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "DEL");
+    ngx_http_webauthn_args_tag_key(&a, "c:", &ep->cred_id);
+
+    ngx_http_webauthn_args_forget(&a);
 }
 
 
@@ -1363,11 +1286,9 @@ ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    u_char                    *p;
-    ngx_uint_t                 i;
     ngx_http_webauthn_ctx_t   *ctx;
     ngx_http_webauthn_out_t    o;
-    u_char                     transports[64], aaguid[37];
+    u_char                     transports[64];
 
     if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
         /* the ID stays claimed: harmless, IDs are random */
@@ -1405,19 +1326,11 @@ stored:
 
     ctx = ngx_http_webauthn_get_ctx(r);
 
-    p = aaguid;
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
-
-        p = ngx_sprintf(p, "%02xd", ep->cred.aaguid[i]);
-    }
-
-    ctx->aaguid.len = p - aaguid;
-    ctx->aaguid.data = ngx_pnalloc(r->pool, ctx->aaguid.len);
-    if (ctx->aaguid.data) {
-        ngx_memcpy(ctx->aaguid.data, aaguid, ctx->aaguid.len);
+    if (ngx_http_webauthn_aaguid(r, ep->cred.aaguid, &ctx->aaguid)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     ctx->credential = ep->cred_id;
@@ -1427,7 +1340,7 @@ stored:
     ngx_http_webauthn_out_raw(&o, "{\"status\":\"ok\",\"credential\":{\"id\":");
     ngx_http_webauthn_out_str(&o, ep->cred_id.data, ep->cred_id.len);
     ngx_http_webauthn_out_raw(&o, ",\"type\":\"public-key\",\"aaguid\":");
-    ngx_http_webauthn_out_str(&o, aaguid, p - aaguid);
+    ngx_http_webauthn_out_str(&o, ctx->aaguid.data, ctx->aaguid.len);
     ngx_http_webauthn_out_raw(&o, ",\"transports\":");
     ngx_http_webauthn_out_transports(&o, transports,
         ngx_http_webauthn_transports_text(ep->cred.transports, transports));
@@ -1460,8 +1373,6 @@ static void
 ngx_http_webauthn_login_options(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    ngx_int_t  rc;
-
     if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
         return;
     }
@@ -1480,11 +1391,8 @@ ngx_http_webauthn_login_options(ngx_http_request_t *r,
         return;
     }
 
-    rc = ngx_http_webauthn_user_script(r, ep, 0,
+    (void) ngx_http_webauthn_user_script(r, ep, 0,
                                    ngx_http_webauthn_login_options_user);
-    if (rc != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, rc);
-    }
 }
 
 
@@ -1572,12 +1480,10 @@ static void
 ngx_http_webauthn_login_start(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    wa_rc_t           rc;
-    wa_err_t          err;
-    ngx_int_t         n;
-    ngx_str_t         key, handle;
-    const char       *argv[2];
-    size_t            argvlen[2];
+    wa_rc_t                    rc;
+    wa_err_t                   err;
+    ngx_str_t                  handle;
+    ngx_http_webauthn_args_t   a;
 
     rc = wa_assertion_response_parse((const char *) ep->body.data,
                                      ep->body.len, &ep->assertion, &err);
@@ -1626,26 +1532,12 @@ ngx_http_webauthn_login_start(ngx_http_request_t *r,
         return;
     }
 
-    key.len = sizeof("wa:{h:}") - 1 + handle.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "GET");
+    ngx_http_webauthn_args_tag_key(&a, "h:", &handle);
 
-    ngx_sprintf(key.data, "wa:{h:%V}", &handle);
-
-    argv[0] = "GET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_handle, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 2,
-                                     argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_login_handle, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
 
 
@@ -1689,37 +1581,23 @@ static void
 ngx_http_webauthn_login_begin(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    ngx_int_t    n;
-    ngx_str_t    cred_key, user_key;
-    const char  *argv[3];
-    size_t       argvlen[3];
+    ngx_http_webauthn_args_t  a;
 
     if (ngx_http_webauthn_user_key(r, &ep->user, "ch:", &ep->challenge_b64,
                                    &ep->challenge_key)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", &ep->cred_id,
-                                      &cred_key)
-           != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
-           != NGX_OK)
+        != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    argv[0] = (char *) ep->challenge_key.data;
-    argvlen[0] = ep->challenge_key.len;
-    argv[1] = (char *) cred_key.data;
-    argvlen[1] = cred_key.len;
-    argv[2] = (char *) user_key.data;
-    argvlen[2] = user_key.len;
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_str(&a, &ep->challenge_key);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &ep->cred_id);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
 
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_begin_reply,
-                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN,
-                                     3, 3, argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_login_begin_reply, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN, 3);
 }
 
 
@@ -1729,12 +1607,10 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    u_char       *p;
-    ngx_int_t     n;
-    ngx_str_t     s, key;
-    const char   *argv[2];
-    size_t        argvlen[2];
-    redisReply  **e;
+    u_char                    *p;
+    ngx_str_t                  s;
+    redisReply               **e;
+    ngx_http_webauthn_args_t   a;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 7)
@@ -1807,26 +1683,12 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 
     /* not a challenge bound to this user: a passkey-first one, maybe */
 
-    key.len = sizeof("wa:{ch:}") - 1 + ep->challenge_b64.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "GETDEL");
+    ngx_http_webauthn_args_tag_key(&a, "ch:", &ep->challenge_b64);
 
-    ngx_sprintf(key.data, "wa:{ch:%V}", &ep->challenge_b64);
-
-    argv[0] = "GETDEL";
-    argvlen[0] = 6;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_global, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 2,
-                                     argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_login_global, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
 
 
@@ -1851,21 +1713,16 @@ static void
 ngx_http_webauthn_login_verify(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *challenge)
 {
-    int                            nkeys;
     wa_rc_t                        rc;
     wa_err_t                       err;
     wa_key_t                      *key;
-    ngx_int_t                      n;
-    ngx_str_t                      cred_key, epoch_key, session_key, src;
+    ngx_str_t                      src;
     wa_policy_t                   *pol;
-    const char                    *argv[9];
-    size_t                         argvlen[9];
     wa_stored_credential_t         stored;
     wa_assertion_result_t          res;
+    ngx_http_webauthn_args_t       a;
     ngx_http_webauthn_srv_conf_t  *wscf;
     u_char                         handle[WA_MAX_USER_HANDLE + 4];
-    u_char                         count[NGX_INT_T_LEN];
-    u_char                         now[NGX_TIME_T_LEN], ttl[NGX_TIME_T_LEN];
     u_char                         sid[NGX_HTTP_WEBAUTHN_SID_LEN];
 
     if (ngx_http_webauthn_challenge_check(r, challenge, "login") != NGX_OK) {
@@ -1932,56 +1789,28 @@ ngx_http_webauthn_login_verify(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_webauthn_user_key(r, &ep->user, "cred:", &ep->cred_id,
-                                   &cred_key)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "epoch", NULL,
-                                      &epoch_key)
-           != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "s:", &ep->sid,
-                                      &session_key)
-           != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
 
-    argv[0] = (char *) cred_key.data;
-    argvlen[0] = cred_key.len;
-    argv[1] = (char *) epoch_key.data;
-    argvlen[1] = epoch_key.len;
-    argv[2] = (char *) session_key.data;
-    argvlen[2] = session_key.len;
+    /* a passkey-first challenge was consumed when it was read */
 
-    nkeys = 3;
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &ep->cred_id);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "epoch", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "s:", &ep->sid);
 
     if (!ep->consumed) {
-        argv[3] = (char *) ep->challenge_key.data;
-        argvlen[3] = ep->challenge_key.len;
-        nkeys = 4;
+        ngx_http_webauthn_args_str(&a, &ep->challenge_key);
     }
 
-    n = nkeys;
+    ngx_http_webauthn_args_int(&a, ep->new_count);
+    ngx_http_webauthn_args_int(&a, ngx_time());
+    ngx_http_webauthn_args_int(&a, wscf->session_ttl);
+    ngx_http_webauthn_args_str(&a, &ep->cred_id);
+    ngx_http_webauthn_args_lit(&a, (ep->flags & WA_FLAG_BS) ? "1" : "0");
 
-    argv[n] = (char *) count;
-    argvlen[n++] = ngx_sprintf(count, "%uD", ep->new_count) - count;
-    argv[n] = (char *) now;
-    argvlen[n++] = ngx_sprintf(now, "%T", ngx_time()) - now;
-    argv[n] = (char *) ttl;
-    argvlen[n++] = ngx_sprintf(ttl, "%T", wscf->session_ttl) - ttl;
-    argv[n] = (char *) ep->cred_id.data;
-    argvlen[n++] = ep->cred_id.len;
-    argv[n] = (ep->flags & WA_FLAG_BS) ? "1" : "0";
-    argvlen[n++] = 1;
-
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_login_done, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN, nkeys,
-                                     (int) n, argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_login_done, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN,
+                              ep->consumed ? 3 : 4);
 }
 
 
@@ -2101,8 +1930,6 @@ static void
 ngx_http_webauthn_credentials(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    ngx_int_t  rc;
-
     if (ep->user.len == 0) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNAUTHORIZED,
                                   "identity_required", "sign in first",
@@ -2115,11 +1942,8 @@ ngx_http_webauthn_credentials(ngx_http_request_t *r,
         return;
     }
 
-    rc = ngx_http_webauthn_user_script(r, ep, 0,
+    (void) ngx_http_webauthn_user_script(r, ep, 0,
                                        ngx_http_webauthn_credentials_list);
-    if (rc != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, rc);
-    }
 }
 
 
@@ -2156,12 +1980,9 @@ static void
 ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep)
 {
-    u_char      *p;
-    ngx_int_t    n;
-    ngx_str_t    id, set_key, cred_key, epoch_key;
-    const char  *argv[5];
-    size_t       argvlen[5];
-    u_char       now[NGX_TIME_T_LEN];
+    u_char                    *p;
+    ngx_str_t                  id;
+    ngx_http_webauthn_args_t   a;
 
     if (!ep->has_session) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "passkey_required",
@@ -2194,36 +2015,15 @@ ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
 
     ep->cred_id = id;
 
-    if (ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", &id, &cred_key)
-           != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "epoch", NULL,
-                                      &epoch_key)
-           != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &id);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "epoch", NULL);
+    ngx_http_webauthn_args_str(&a, &id);
+    ngx_http_webauthn_args_int(&a, ngx_time());
 
-    argv[0] = (char *) set_key.data;
-    argvlen[0] = set_key.len;
-    argv[1] = (char *) cred_key.data;
-    argvlen[1] = cred_key.len;
-    argv[2] = (char *) epoch_key.data;
-    argvlen[2] = epoch_key.len;
-    argv[3] = (char *) id.data;
-    argvlen[3] = id.len;
-    argv[4] = (char *) now;
-    argvlen[4] = ngx_sprintf(now, "%T", ngx_time()) - now;
-
-    n = ngx_http_webauthn_ep_command(r,
-                                     ngx_http_webauthn_credentials_deleted,
-                                     ep, NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 3,
-                                     5, argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_credentials_deleted, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 3);
 }
 
 
@@ -2271,10 +2071,7 @@ ngx_http_webauthn_credentials_deleted(ngx_http_request_t *r, void *data,
 static void
 ngx_http_webauthn_logout(ngx_http_request_t *r, ngx_http_webauthn_ep_t *ep)
 {
-    ngx_int_t    n;
-    ngx_str_t    key;
-    const char  *argv[2];
-    size_t       argvlen[2];
+    ngx_http_webauthn_args_t  a;
 
     if (ngx_http_webauthn_ep_options_body(r, ep) != NGX_OK) {
         return;
@@ -2286,42 +2083,22 @@ ngx_http_webauthn_logout(ngx_http_request_t *r, ngx_http_webauthn_ep_t *ep)
         return;
     }
 
-    if (ep->everywhere) {
-        if (ngx_http_webauthn_user_key(r, &ep->session.user, "epoch", NULL,
-                                       &key)
-            != NGX_OK)
-        {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
+    ngx_http_webauthn_args_init(&a, r);
 
-        argv[0] = "INCR";
-        argvlen[0] = 4;
+    if (ep->everywhere) {
+        ngx_http_webauthn_args_lit(&a, "INCR");
+        ngx_http_webauthn_args_user_key(&a, &ep->session.user, "epoch", NULL);
 
     } else {
-        if (ngx_http_webauthn_user_key(r, &ep->session.user, "s:",
-                                       &ep->session.sid, &key)
-            != NGX_OK)
-        {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        argv[0] = "DEL";
-        argvlen[0] = 3;
+        ngx_http_webauthn_args_lit(&a, "DEL");
+        ngx_http_webauthn_args_user_key(&a, &ep->session.user, "s:",
+                                        &ep->session.sid);
     }
-
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
 
     ep->store_asked = 1;
 
-    n = ngx_http_webauthn_ep_command(r, ngx_http_webauthn_logout_done, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 2,
-                                     argv, argvlen);
-    if (n != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, n);
-    }
+    ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_logout_done, ep,
+                              NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
 
 
@@ -2417,12 +2194,9 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_store_pt handler)
 {
     u_char                        *p;
-    ngx_int_t                      rc;
-    ngx_str_t                      key;
-    const char                    *argv[5];
-    size_t                         argvlen[5];
+    ngx_http_webauthn_args_t       a;
     ngx_http_webauthn_srv_conf_t  *wscf;
-    u_char                         value[64], ttl[NGX_TIME_T_LEN];
+    u_char                         value[64];
 
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
 
@@ -2438,53 +2212,28 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (user) {
-        if (ngx_http_webauthn_user_key(r, user, "ch:", &ep->challenge_b64,
-                                       &key)
-            != NGX_OK)
-        {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return NGX_ERROR;
-        }
-
-    } else {
-        key.len = sizeof("wa:{ch:}") - 1 + ep->challenge_b64.len;
-        key.data = ngx_pnalloc(r->pool, key.len);
-        if (key.data == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return NGX_ERROR;
-        }
-
-        ngx_sprintf(key.data, "wa:{ch:%V}", &ep->challenge_b64);
-    }
-
     p = ngx_sprintf(value, "%s %T", ceremony,
                     ngx_time() + wscf->challenge_ttl);
 
-    argv[0] = "SET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-    argv[2] = (char *) value;
-    argvlen[2] = p - value;
-    argv[3] = "EX";
-    argvlen[3] = 2;
-    argv[4] = (char *) ttl;
-    argvlen[4] = ngx_sprintf(ttl, "%T", wscf->challenge_ttl
-                                        + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE)
-                 - ttl;
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "SET");
+
+    if (user) {
+        ngx_http_webauthn_args_user_key(&a, user, "ch:", &ep->challenge_b64);
+
+    } else {
+        ngx_http_webauthn_args_tag_key(&a, "ch:", &ep->challenge_b64);
+    }
+
+    ngx_http_webauthn_args_add(&a, value, p - value);
+    ngx_http_webauthn_args_lit(&a, "EX");
+    ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
+                                   + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
 
     ep->answer = NULL;
 
-    rc = ngx_http_webauthn_ep_command(r, handler, ep,
-                                      NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, 5,
-                                      argv, argvlen);
-    if (rc != NGX_OK) {
-        ngx_http_webauthn_ep_store_failed(r, rc);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_webauthn_ep_send(&a, handler, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
 
 
@@ -2560,11 +2309,8 @@ ngx_http_webauthn_user_script(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, ngx_uint_t create,
     ngx_http_webauthn_store_pt handler)
 {
-    ngx_str_t    user_key, set_key, prefix;
-    const char  *argv[5];
-    size_t       argvlen[5];
-    u_char       now[NGX_TIME_T_LEN];
-    u_char       raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
+    ngx_http_webauthn_args_t  a;
+    u_char                    raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
 
     ngx_str_null(&ep->handle);
 
@@ -2574,34 +2320,20 @@ ngx_http_webauthn_user_script(ngx_http_request_t *r,
                                         &ep->handle)
                != NGX_OK)
         {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return NGX_ERROR;
         }
     }
 
-    if (ngx_http_webauthn_user_key(r, &ep->user, "user", NULL, &user_key)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "creds", NULL, &set_key)
-           != NGX_OK
-        || ngx_http_webauthn_user_key(r, &ep->user, "cred:", NULL, &prefix)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_str(&a, &ep->handle);
+    ngx_http_webauthn_args_int(&a, ngx_time());
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", NULL);
 
-    argv[0] = (char *) user_key.data;
-    argvlen[0] = user_key.len;
-    argv[1] = (char *) set_key.data;
-    argvlen[1] = set_key.len;
-    argv[2] = create ? (char *) ep->handle.data : "";
-    argvlen[2] = create ? ep->handle.len : 0;
-    argv[3] = (char *) now;
-    argvlen[3] = ngx_sprintf(now, "%T", ngx_time()) - now;
-    argv[4] = (char *) prefix.data;
-    argvlen[4] = prefix.len;
-
-    return ngx_http_webauthn_ep_command(r, handler, ep,
-                                        NGX_HTTP_WEBAUTHN_SCRIPT_USER, 2, 5,
-                                        argv, argvlen);
+    return ngx_http_webauthn_ep_send(&a, handler, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_USER, 2);
 }
 
 
@@ -2838,13 +2570,173 @@ ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
-static ngx_int_t
-ngx_http_webauthn_ep_command(ngx_http_request_t *r,
-    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
-    int nkeys, int argc, const char **argv, const size_t *argvlen)
+static void
+ngx_http_webauthn_args_init(ngx_http_webauthn_args_t *a,
+    ngx_http_request_t *r)
 {
-    return ngx_http_webauthn_store_command(r, handler, data, script, nkeys,
-                                           argc, argv, argvlen);
+    a->r = r;
+    a->n = 0;
+    a->failed = 0;
+}
+
+
+/* p must live until the command is sent: the store copies it then */
+
+static void
+ngx_http_webauthn_args_add(ngx_http_webauthn_args_t *a, const void *p,
+    size_t len)
+{
+    if (a->n == NGX_HTTP_WEBAUTHN_ARGS_MAX || p == NULL) {
+        a->failed = 1;
+        return;
+    }
+
+    a->v[a->n] = p;
+    a->len[a->n++] = len;
+}
+
+
+static void
+ngx_http_webauthn_args_lit(ngx_http_webauthn_args_t *a, const char *s)
+{
+    ngx_http_webauthn_args_add(a, s, ngx_strlen(s));
+}
+
+
+static void
+ngx_http_webauthn_args_str(ngx_http_webauthn_args_t *a, ngx_str_t *s)
+{
+    /* an empty string is an argument too, and needs some pointer */
+    ngx_http_webauthn_args_add(a, s->data ? (char *) s->data : "", s->len);
+}
+
+
+static void
+ngx_http_webauthn_args_int(ngx_http_webauthn_args_t *a, int64_t n)
+{
+    u_char  *p, *last;
+
+    p = ngx_pnalloc(a->r->pool, NGX_INT64_LEN + 1);
+    if (p == NULL) {
+        a->failed = 1;
+        return;
+    }
+
+    last = ngx_sprintf(p, "%L", n);
+
+    ngx_http_webauthn_args_add(a, p, last - p);
+}
+
+
+/* "wa:{u:<base64url of user>}:<suffix><extra>" */
+
+static void
+ngx_http_webauthn_args_user_key(ngx_http_webauthn_args_t *a, ngx_str_t *user,
+    const char *suffix, ngx_str_t *extra)
+{
+    ngx_str_t  key;
+
+    if (ngx_http_webauthn_user_key(a->r, user, suffix, extra, &key)
+        != NGX_OK)
+    {
+        a->failed = 1;
+        return;
+    }
+
+    ngx_http_webauthn_args_add(a, key.data, key.len);
+}
+
+
+/* "wa:{<tag><s>}": a key of its own slot (handle, credential, challenge) */
+
+static void
+ngx_http_webauthn_args_tag_key(ngx_http_webauthn_args_t *a, const char *tag,
+    ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    p = ngx_pnalloc(a->r->pool, sizeof("wa:{}") + ngx_strlen(tag) + s->len);
+    if (p == NULL) {
+        a->failed = 1;
+        return;
+    }
+
+    last = ngx_sprintf(p, "wa:{%s%V}", tag, s);
+
+    ngx_http_webauthn_args_add(a, p, last - p);
+}
+
+
+/*
+ * Sends the command; its answer goes to handler.  On a failure the request
+ * is answered (500, or 503 store_unavailable) and NGX_ERROR returned.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_ep_send(ngx_http_webauthn_args_t *a,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys)
+{
+    ngx_int_t  rc;
+
+    if (a->failed) {
+        ngx_http_finalize_request(a->r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_webauthn_store_command(a->r, handler, data, script, nkeys,
+                                         a->n, a->v, a->len);
+    if (rc != NGX_OK) {
+        ngx_http_webauthn_ep_store_failed(a->r, rc);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a command nobody waits for, still sent before every later one */
+
+static void
+ngx_http_webauthn_args_forget(ngx_http_webauthn_args_t *a)
+{
+    if (a->failed) {
+        return;
+    }
+
+    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
+                                           NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
+                                           a->n, a->v, a->len);
+}
+
+
+/* an AAGUID in its usual form, 8-4-4-4-12 hexadecimal digits */
+
+static ngx_int_t
+ngx_http_webauthn_aaguid(ngx_http_request_t *r, const uint8_t *raw,
+    ngx_str_t *out)
+{
+    u_char      *p;
+    ngx_uint_t   i;
+
+    out->data = ngx_pnalloc(r->pool, 36);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+
+        p = ngx_sprintf(p, "%02xd", raw[i]);
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
 }
 
 
