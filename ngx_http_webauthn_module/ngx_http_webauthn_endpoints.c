@@ -16,7 +16,6 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "ngx_http_webauthn_module.h"
 
@@ -59,7 +58,7 @@ struct ngx_http_webauthn_ep_s {
     unsigned                        store_asked:1;
 
     /* options written while the store takes their challenge */
-    ngx_http_webauthn_out_t        *answer;
+    ngx_http_webauthn_out_t         answer;
 
     /* what runs after the session check */
     ngx_http_webauthn_step_pt       next;
@@ -96,7 +95,7 @@ typedef struct {
 
 
 typedef struct {
-    u_char                          digest[32];
+    ngx_str_t                       pk;         /* the stored text, heap */
     wa_key_t                       *key;
 } ngx_http_webauthn_key_slot_t;
 
@@ -115,6 +114,8 @@ typedef struct {
 } ngx_http_webauthn_args_t;
 
 
+static size_t ngx_http_webauthn_body_max(
+    ngx_http_webauthn_loc_conf_t *wlcf);
 static void ngx_http_webauthn_ep_body(ngx_http_request_t *r);
 static void ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
@@ -201,7 +202,7 @@ static void ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o,
     u_char *p, size_t len);
 static void ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
-static void ngx_http_webauthn_send_options(ngx_http_request_t *r,
+static void ngx_http_webauthn_login_options_out(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *list);
 
 static void ngx_http_webauthn_ep_fail(ngx_http_request_t *r,
@@ -241,6 +242,8 @@ static ngx_int_t ngx_http_webauthn_reply_dup(ngx_http_request_t *r,
 static wa_policy_t *ngx_http_webauthn_policy(ngx_http_request_t *r);
 static wa_key_t *ngx_http_webauthn_key(ngx_http_request_t *r, ngx_str_t *pk,
     wa_err_t *err, wa_rc_t *rc);
+static void ngx_http_webauthn_key_slot_free(
+    ngx_http_webauthn_key_slot_t *slot);
 static size_t ngx_http_webauthn_transports_text(uint32_t t, u_char *out);
 
 
@@ -314,10 +317,7 @@ ngx_http_webauthn_endpoints_exit_process(void)
     ngx_uint_t  i;
 
     for (i = 0; i < NGX_HTTP_WEBAUTHN_KEY_CACHE; i++) {
-        if (ngx_http_webauthn_keys[i].key) {
-            wa_key_free(ngx_http_webauthn_keys[i].key);
-            ngx_http_webauthn_keys[i].key = NULL;
-        }
+        ngx_http_webauthn_key_slot_free(&ngx_http_webauthn_keys[i]);
     }
 }
 
@@ -326,8 +326,8 @@ ngx_int_t
 ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
+    ngx_str_t                      allow;
     ngx_uint_t                     allowed;
-    ngx_table_elt_t               *h;
     ngx_http_webauthn_ctx_t       *ctx;
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
@@ -372,22 +372,15 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-
         if (allowed == NGX_HTTP_POST) {
-            ngx_str_set(&h->value, "POST");
+            ngx_str_set(&allow, "POST");
 
         } else {
-            ngx_str_set(&h->value, "GET, DELETE");
+            ngx_str_set(&allow, "GET, DELETE");
+        }
+
+        if (ngx_http_webauthn_add_header(r, "Allow", &allow) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return ngx_http_webauthn_send_error(r, NGX_HTTP_NOT_ALLOWED,
@@ -401,9 +394,7 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
     }
 
     if (r->headers_in.content_length_n
-        > (off_t) (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER
-                   ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX
-                   : NGX_HTTP_WEBAUTHN_BODY_MAX))
+        > (off_t) ngx_http_webauthn_body_max(wlcf))
     {
         rc = ngx_http_discard_request_body(r);
 
@@ -426,12 +417,21 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
 }
 
 
+/* attestation (certificate chains) makes registrations the large ones */
+
+static size_t
+ngx_http_webauthn_body_max(ngx_http_webauthn_loc_conf_t *wlcf)
+{
+    return (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER)
+           ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX : NGX_HTTP_WEBAUTHN_BODY_MAX;
+}
+
+
 /* the body is read: set the request up, then the endpoint's first step */
 
 static void
 ngx_http_webauthn_ep_body(ngx_http_request_t *r)
 {
-    size_t                         max;
     ngx_int_t                      rc;
     ngx_pool_cleanup_t            *cln;
     ngx_http_webauthn_ep_t        *ep;
@@ -458,12 +458,8 @@ ngx_http_webauthn_ep_body(ngx_http_request_t *r)
 
     ctx->endpoint = ep;
 
-    /* attestation (certificate chains) makes registrations the large ones */
-
-    max = (wlcf->endpoint == NGX_HTTP_WEBAUTHN_EP_REGISTER)
-          ? NGX_HTTP_WEBAUTHN_CEREMONY_BODY_MAX : NGX_HTTP_WEBAUTHN_BODY_MAX;
-
-    rc = ngx_http_webauthn_ep_read_body(r, ep, max);
+    rc = ngx_http_webauthn_ep_read_body(r, ep,
+                                        ngx_http_webauthn_body_max(wlcf));
 
     if (rc == NGX_DECLINED) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
@@ -956,11 +952,7 @@ ngx_http_webauthn_register_options_out(ngx_http_request_t *r,
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
-    o = ngx_palloc(r->pool, sizeof(ngx_http_webauthn_out_t));
-    if (o == NULL) {
-        return;
-    }
-
+    o = &ep->answer;
     ngx_http_webauthn_out_init(o, r, 1024);
 
     ngx_http_webauthn_out_raw(o, "{\"rp\":{\"id\":");
@@ -1000,8 +992,6 @@ ngx_http_webauthn_register_options_out(ngx_http_request_t *r,
     ngx_http_webauthn_out_raw(o, "\"},\"attestation\":\"none\"");
 
     ngx_http_webauthn_out_options_end(o, wscf);
-
-    ep->answer = o;
 }
 
 
@@ -1387,7 +1377,7 @@ ngx_http_webauthn_login_options(ngx_http_request_t *r,
             return;
         }
 
-        ngx_http_webauthn_send_options(r, ep, NULL);
+        ngx_http_webauthn_login_options_out(r, ep, NULL);
         return;
     }
 
@@ -1419,7 +1409,7 @@ ngx_http_webauthn_login_options_user(ngx_http_request_t *r, void *data,
 
     /* the list is copied into the answer now: the reply is freed after */
 
-    ngx_http_webauthn_send_options(r, ep, reply->element[1]);
+    ngx_http_webauthn_login_options_out(r, ep, reply->element[1]);
 }
 
 
@@ -1429,7 +1419,7 @@ ngx_http_webauthn_login_options_user(ngx_http_request_t *r, void *data,
  */
 
 static void
-ngx_http_webauthn_send_options(ngx_http_request_t *r,
+ngx_http_webauthn_login_options_out(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *list)
 {
     ngx_http_webauthn_out_t       *o;
@@ -1439,11 +1429,7 @@ ngx_http_webauthn_send_options(ngx_http_request_t *r,
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
-    o = ngx_palloc(r->pool, sizeof(ngx_http_webauthn_out_t));
-    if (o == NULL) {
-        return;
-    }
-
+    o = &ep->answer;
     ngx_http_webauthn_out_init(o, r, 512);
 
     ngx_http_webauthn_out_raw(o, "{\"challenge\":");
@@ -1468,8 +1454,6 @@ ngx_http_webauthn_send_options(ngx_http_request_t *r,
     ngx_http_webauthn_out_raw(o, "\"");
 
     ngx_http_webauthn_out_options_end(o, wscf);
-
-    ep->answer = o;
 }
 
 
@@ -1607,7 +1591,7 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    u_char                    *p;
+    uint64_t                   n;
     ngx_str_t                  s;
     redisReply               **e;
     ngx_http_webauthn_args_t   a;
@@ -1645,13 +1629,13 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
     ngx_memcpy(ep->pk.data, s.data, s.len);
     ep->pk.len = s.len;
 
-    ep->count = 0;
+    n = 0;
 
     if (ngx_http_webauthn_reply_str(e[3], &s) == NGX_OK) {
-        for (p = s.data; p < s.data + s.len && *p >= '0' && *p <= '9'; p++) {
-            ep->count = ep->count * 10 + (*p - '0');
-        }
+        (void) ngx_http_webauthn_parse_uint(s.data, s.len, &n);
     }
+
+    ep->count = (uint32_t) n;
 
     ep->be = -1;
 
@@ -1820,7 +1804,6 @@ ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    u_char                        *p;
     ngx_str_t                      code, cookie;
     redisReply                    *e;
     ngx_http_webauthn_ctx_t       *ctx;
@@ -1889,13 +1872,8 @@ ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
     s.expires = ngx_time() + wscf->session_ttl;
 
     if (e->type == REDIS_REPLY_STRING) {
-        for (p = (u_char *) e->str; p < (u_char *) e->str + e->len; p++) {
-            if (*p < '0' || *p > '9') {
-                break;
-            }
-
-            s.epoch = s.epoch * 10 + (*p - '0');
-        }
+        (void) ngx_http_webauthn_parse_uint((u_char *) e->str, e->len,
+                                            &s.epoch);
     }
 
     if (ngx_http_webauthn_session_cookie(r, &s, &cookie) != NGX_OK) {
@@ -2230,8 +2208,6 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
                                    + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
 
-    ep->answer = NULL;
-
     return ngx_http_webauthn_ep_send(&a, handler, ep,
                                      NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
 }
@@ -2250,13 +2226,10 @@ ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (ep->answer == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    /* an answer that ran out of memory is a 500 from send_json() */
 
     ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
-                                                             ep->answer,
+                                                             &ep->answer,
                                                              NULL));
 }
 
@@ -2270,9 +2243,8 @@ static ngx_int_t
 ngx_http_webauthn_challenge_check(ngx_http_request_t *r, redisReply *rec,
     const char *ceremony)
 {
-    u_char  *p, *last;
-    size_t   n;
-    time_t   expires;
+    size_t    n;
+    uint64_t  expires;
 
     n = ngx_strlen(ceremony);
 
@@ -2286,15 +2258,12 @@ ngx_http_webauthn_challenge_check(ngx_http_request_t *r, redisReply *rec,
         return NGX_ERROR;
     }
 
-    p = (u_char *) rec->str + n + 1;
-    last = (u_char *) rec->str + rec->len;
     expires = 0;
 
-    while (p < last && *p >= '0' && *p <= '9') {
-        expires = expires * 10 + (*p++ - '0');
-    }
+    (void) ngx_http_webauthn_parse_uint((u_char *) rec->str + n + 1,
+                                        rec->len - n - 1, &expires);
 
-    if (expires < ngx_time()) {
+    if (expires < (uint64_t) ngx_time()) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_expired",
                                   "this challenge has expired", "retry");
         return NGX_ERROR;
@@ -2876,64 +2845,77 @@ ngx_http_webauthn_policy(ngx_http_request_t *r)
 
 /*
  * A stored public key, parsed once per worker: a direct-mapped cache
- * indexed by the SHA-256 of the COSE key, so that a slot can only ever
- * answer for the very bytes it was made from.
+ * indexed by a hash of the stored text, each slot keeping that text, so
+ * that a slot only ever answers for the very bytes it was made from.
+ * Comparing them costs less than any digest would on every login.
  */
 
 static wa_key_t *
 ngx_http_webauthn_key(ngx_http_request_t *r, ngx_str_t *pk, wa_err_t *err,
     wa_rc_t *rc)
 {
-    u_char                        *cose;
-    ngx_str_t                      dst;
-    ngx_uint_t                     i;
-    unsigned int                   n;
+    u_char                        *text;
+    ngx_str_t                      cose;
     ngx_http_webauthn_key_slot_t  *slot;
-    u_char                         digest[32];
 
     err->rc = WA_OK;
     err->detail = NULL;
 
-    if (EVP_Digest(pk->data, pk->len, digest, &n, EVP_sha256(), NULL) != 1) {
-        *rc = WA_ERR_INTERNAL;
-        return NULL;
-    }
+    slot = &ngx_http_webauthn_keys[ngx_crc32_short(pk->data, pk->len)
+                                   % NGX_HTTP_WEBAUTHN_KEY_CACHE];
 
-    i = ((ngx_uint_t) digest[0] << 8 | digest[1])
-        % NGX_HTTP_WEBAUTHN_KEY_CACHE;
-
-    slot = &ngx_http_webauthn_keys[i];
-
-    if (slot->key && ngx_memcmp(slot->digest, digest, 32) == 0) {
+    if (slot->key && slot->pk.len == pk->len
+        && ngx_memcmp(slot->pk.data, pk->data, pk->len) == 0)
+    {
         return slot->key;
     }
 
-    cose = ngx_pnalloc(r->pool, pk->len);
-    if (cose == NULL) {
+    cose.data = ngx_pnalloc(r->pool, pk->len);
+    if (cose.data == NULL) {
         *rc = WA_ERR_INTERNAL;
         return NULL;
     }
 
-    dst.data = cose;
-
-    if (ngx_decode_base64url(&dst, pk) != NGX_OK) {
+    if (ngx_decode_base64url(&cose, pk) != NGX_OK) {
         *rc = WA_ERR_KEY_INVALID;
         return NULL;
     }
 
+    text = ngx_alloc(pk->len, r->connection->log);
+    if (text == NULL) {
+        *rc = WA_ERR_INTERNAL;
+        return NULL;
+    }
+
+    ngx_http_webauthn_key_slot_free(slot);
+
+    *rc = wa_key_from_cose(cose.data, cose.len, &slot->key, err);
+
+    if (*rc != WA_OK) {
+        slot->key = NULL;
+        ngx_free(text);
+        return NULL;
+    }
+
+    ngx_memcpy(text, pk->data, pk->len);
+
+    slot->pk.data = text;
+    slot->pk.len = pk->len;
+
+    return slot->key;
+}
+
+
+static void
+ngx_http_webauthn_key_slot_free(ngx_http_webauthn_key_slot_t *slot)
+{
     if (slot->key) {
         wa_key_free(slot->key);
         slot->key = NULL;
     }
 
-    *rc = wa_key_from_cose(dst.data, dst.len, &slot->key, err);
-
-    if (*rc != WA_OK) {
-        slot->key = NULL;
-        return NULL;
+    if (slot->pk.data) {
+        ngx_free(slot->pk.data);
+        ngx_str_null(&slot->pk);
     }
-
-    ngx_memcpy(slot->digest, digest, 32);
-
-    return slot->key;
 }

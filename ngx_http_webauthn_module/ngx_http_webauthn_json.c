@@ -14,8 +14,6 @@
 
 static ngx_int_t ngx_http_webauthn_out_reserve(ngx_http_webauthn_out_t *o,
     size_t n);
-static ngx_int_t ngx_http_webauthn_add_header(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
 
 
 void
@@ -179,7 +177,7 @@ ngx_http_webauthn_send_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value)
 {

@@ -274,6 +274,10 @@ ngx_int_t ngx_http_webauthn_send_error(ngx_http_request_t *r,
 uintptr_t ngx_http_webauthn_escape_json(u_char *dst, u_char *src,
     size_t size);
 
+/* a response header; name and value must live as long as the request */
+ngx_int_t ngx_http_webauthn_add_header(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+
 /* one UTF-8 character, or NGX_HTTP_WEBAUTHN_UTF8_INVALID */
 uint32_t ngx_http_webauthn_utf8_next(u_char **p, u_char *last);
 
@@ -340,6 +344,8 @@ ngx_int_t ngx_http_webauthn_user_key(ngx_http_request_t *r, ngx_str_t *user,
 ngx_int_t ngx_http_webauthn_b64url(ngx_pool_t *pool, u_char *p, size_t len,
     ngx_str_t *out);
 ngx_int_t ngx_http_webauthn_random(u_char *p, size_t len);
+ngx_int_t ngx_http_webauthn_parse_uint(u_char *p, size_t len,
+    uint64_t *out);
 
 
 /* ngx_http_webauthn_gate.c */

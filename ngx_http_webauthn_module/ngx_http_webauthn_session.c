@@ -38,8 +38,6 @@ static ngx_int_t ngx_http_webauthn_session_parse(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_webauthn_session_t *s);
 static ngx_int_t ngx_http_webauthn_find_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
-static ngx_int_t ngx_http_webauthn_parse_uint(u_char *p, size_t len,
-    uint64_t *out);
 static u_char *ngx_http_webauthn_cookie_attrs(u_char *p,
     ngx_http_webauthn_srv_conf_t *wscf);
 
@@ -489,7 +487,9 @@ ngx_http_webauthn_find_cookie(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
-static ngx_int_t
+/* a decimal number as this module writes it: digits, no leading zero */
+
+ngx_int_t
 ngx_http_webauthn_parse_uint(u_char *p, size_t len, uint64_t *out)
 {
     uint64_t  n;
