@@ -29,49 +29,10 @@ redis_port=${DEMO_REDIS_PORT:-6390}
 nginx=${DEMO_NGINX:-/usr/sbin/nginx}
 module=$build/ngx_http_webauthn_module.so
 
-# is the process of pid file $1 running (a zombie is not)?
-alive() {
-    [ -f "$1" ] || return 1
-    pid=$(cat "$1" 2>/dev/null) || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    [ -r "/proc/$pid/stat" ] || return 0
-    ! sed 's/^.*) //' "/proc/$pid/stat" | grep -q '^Z'
-}
-
-# waits up to 5 s for the process in pid file $1 to exit
-wait_gone() {
-    i=0
-    while alive "$1" && [ $i -lt 50 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    ! alive "$1"
-}
+. "$root/scripts/procs.sh"
 
 stop() {
-    if alive "$demo/logs/nginx.pid"; then
-        "$nginx" -p "$demo/" -c conf/nginx.conf -e logs/error.log -s quit \
-            2>/dev/null || kill "$(cat "$demo/logs/nginx.pid")"
-        wait_gone "$demo/logs/nginx.pid" \
-            || kill -9 "$(cat "$demo/logs/nginx.pid")" 2>/dev/null || true
-    fi
-
-    if alive "$demo/redis/redis.pid"; then
-        redis-cli -h 127.0.0.1 -p "$redis_port" shutdown >/dev/null 2>&1 \
-            || kill "$(cat "$demo/redis/redis.pid")"
-        wait_gone "$demo/redis/redis.pid" \
-            || kill -9 "$(cat "$demo/redis/redis.pid")" 2>/dev/null || true
-    fi
-
-    rm -f "$demo/logs/nginx.pid" "$demo/redis/redis.pid"
-}
-
-port_busy() {
-    if command -v ss >/dev/null 2>&1; then
-        ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
-    else
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-    fi
+    stop_private "$demo" "$nginx" "$redis_port"
 }
 
 case ${1:-start} in
