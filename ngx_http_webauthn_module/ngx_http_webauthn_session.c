@@ -525,24 +525,38 @@ ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_http_webauthn_store_pt handler,
     void *data)
 {
-    ngx_str_t    epoch, session;
+    u_char      *p;
+    ngx_str_t    prefix;
     const char  *argv[3];
     size_t       argvlen[3];
 
-    if (ngx_http_webauthn_user_key(r, &s->user, "epoch", NULL, &epoch)
-        != NGX_OK
-        || ngx_http_webauthn_user_key(r, &s->user, "s:", &s->sid, &session)
-           != NGX_OK)
+    /* every gated request comes here: the user is encoded once */
+
+    if (ngx_http_webauthn_user_key(r, &s->user, "", NULL, &prefix)
+        != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, 2 * prefix.len + sizeof("epoch") - 1
+                             + sizeof("s:") - 1 + s->sid.len);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
     argv[0] = "MGET";
     argvlen[0] = 4;
-    argv[1] = (char *) epoch.data;
-    argvlen[1] = epoch.len;
-    argv[2] = (char *) session.data;
-    argvlen[2] = session.len;
+
+    argv[1] = (char *) p;
+    p = ngx_cpymem(p, prefix.data, prefix.len);
+    p = ngx_cpymem(p, "epoch", sizeof("epoch") - 1);
+    argvlen[1] = p - (u_char *) argv[1];
+
+    argv[2] = (char *) p;
+    p = ngx_cpymem(p, prefix.data, prefix.len);
+    p = ngx_cpymem(p, "s:", sizeof("s:") - 1);
+    p = ngx_cpymem(p, s->sid.data, s->sid.len);
+    argvlen[2] = p - (u_char *) argv[2];
 
     return ngx_http_webauthn_store_command(r, handler, data,
                                            NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
