@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "ngx_http_webauthn_module.h"
 
@@ -28,8 +29,6 @@
 
 #define NGX_HTTP_WEBAUTHN_KEY_CACHE         1024
 
-/* the most arguments a command of the endpoints has (SCRIPT_REGISTER 28) */
-#define NGX_HTTP_WEBAUTHN_ARGS_MAX          32
 
 /* where the user of a request comes from */
 #define NGX_HTTP_WEBAUTHN_FROM_NONE         0
@@ -81,6 +80,12 @@ struct ngx_http_webauthn_ep_s {
     int                             be;
     ngx_uint_t                      n_creds;
     uint32_t                        new_count;
+
+    /* an enrolment grant: as sent, then the digest the challenge carries */
+    ngx_str_t                       grant;
+    u_char                          grant_digest[
+                                        NGX_HTTP_WEBAUTHN_GRANT_DIGEST_LEN];
+    unsigned                        granted:1;
     uint8_t                         flags;
     ngx_str_t                       sid;
 };
@@ -100,18 +105,6 @@ typedef struct {
 } ngx_http_webauthn_key_slot_t;
 
 
-/*
- * The arguments of one store command, collected with the args functions:
- * the first failure (no memory, too many) is remembered and reported by
- * ngx_http_webauthn_ep_send(), so that building one needs no checks.
- */
-typedef struct {
-    ngx_http_request_t             *r;
-    int                             n;
-    ngx_uint_t                      failed;
-    const char                     *v[NGX_HTTP_WEBAUTHN_ARGS_MAX];
-    size_t                          len[NGX_HTTP_WEBAUTHN_ARGS_MAX];
-} ngx_http_webauthn_args_t;
 
 
 static size_t ngx_http_webauthn_body_max(
@@ -119,9 +112,6 @@ static size_t ngx_http_webauthn_body_max(
 static void ngx_http_webauthn_ep_body(ngx_http_request_t *r);
 static void ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
-static ngx_int_t ngx_http_webauthn_ep_read_body(ngx_http_request_t *r,
-    ngx_http_webauthn_ep_t *ep, size_t max);
-static ngx_int_t ngx_http_webauthn_ep_check_type(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webauthn_ep_identify(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
 static ngx_int_t ngx_http_webauthn_ep_options_body(ngx_http_request_t *r,
@@ -144,8 +134,6 @@ static void ngx_http_webauthn_register_begin(ngx_http_request_t *r,
 static void ngx_http_webauthn_register_handle(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_webauthn_release_claim(ngx_http_request_t *r,
-    ngx_http_webauthn_ep_t *ep);
-static void ngx_http_webauthn_drop_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
 static void ngx_http_webauthn_register_index(ngx_http_request_t *r,
     void *data, redisReply *reply);
@@ -170,6 +158,8 @@ static void ngx_http_webauthn_login_verify(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *challenge);
 static void ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
     redisReply *reply);
+static void ngx_http_webauthn_login_refuse(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *code);
 
 static void ngx_http_webauthn_credentials(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
@@ -190,7 +180,14 @@ static ngx_int_t ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
     ngx_http_webauthn_store_pt handler);
 static ngx_int_t ngx_http_webauthn_challenge_check(ngx_http_request_t *r,
-    redisReply *rec, const char *ceremony);
+    ngx_http_webauthn_ep_t *ep, redisReply *rec, const char *ceremony);
+static ngx_int_t ngx_http_webauthn_locked(ngx_http_request_t *r,
+    redisReply *ttl);
+static void ngx_http_webauthn_ep_failed(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *why);
+static ngx_int_t ngx_http_webauthn_grant_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *stored);
+
 static ngx_int_t ngx_http_webauthn_user_script(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, ngx_uint_t create,
     ngx_http_webauthn_store_pt handler);
@@ -198,47 +195,18 @@ static void ngx_http_webauthn_out_credentials(ngx_http_webauthn_out_t *o,
     redisReply *list, ngx_uint_t full);
 static void ngx_http_webauthn_out_options_end(ngx_http_webauthn_out_t *o,
     ngx_http_webauthn_srv_conf_t *wscf);
-static void ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o,
-    u_char *p, size_t len);
 static void ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_webauthn_login_options_out(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *list);
 
-static void ngx_http_webauthn_ep_fail(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message,
-    const char *action);
 static void ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
     wa_err_t *err);
-static void ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r,
-    ngx_int_t rc);
-static void ngx_http_webauthn_args_init(ngx_http_webauthn_args_t *a,
-    ngx_http_request_t *r);
-static void ngx_http_webauthn_args_add(ngx_http_webauthn_args_t *a,
-    const void *p, size_t len);
-static void ngx_http_webauthn_args_lit(ngx_http_webauthn_args_t *a,
-    const char *s);
-static void ngx_http_webauthn_args_str(ngx_http_webauthn_args_t *a,
-    ngx_str_t *s);
-static void ngx_http_webauthn_args_int(ngx_http_webauthn_args_t *a,
-    int64_t n);
-static void ngx_http_webauthn_args_user_key(ngx_http_webauthn_args_t *a,
-    ngx_str_t *user, const char *suffix, ngx_str_t *extra);
-static void ngx_http_webauthn_args_tag_key(ngx_http_webauthn_args_t *a,
-    const char *tag, ngx_str_t *s);
-static ngx_int_t ngx_http_webauthn_ep_send(ngx_http_webauthn_args_t *a,
-    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
-    int nkeys);
-static void ngx_http_webauthn_args_forget(ngx_http_webauthn_args_t *a);
 static ngx_int_t ngx_http_webauthn_aaguid(ngx_http_request_t *r,
     const uint8_t *raw, ngx_str_t *out);
 static void ngx_http_webauthn_ep_cleanup(void *data);
-static ngx_int_t ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s);
-static ngx_uint_t ngx_http_webauthn_reply_is(redisReply *rr, const char *s);
 static ngx_int_t ngx_http_webauthn_may_enroll(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
-static ngx_int_t ngx_http_webauthn_reply_dup(ngx_http_request_t *r,
-    redisReply *rr, ngx_str_t *s);
 static wa_policy_t *ngx_http_webauthn_policy(ngx_http_request_t *r);
 static wa_key_t *ngx_http_webauthn_key(ngx_http_request_t *r, ngx_str_t *pk,
     wa_err_t *err, wa_rc_t *rc);
@@ -351,8 +319,11 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
         allowed = NGX_HTTP_GET|NGX_HTTP_DELETE;
         break;
 
+    case NGX_HTTP_WEBAUTHN_EP_ADMIN:
+        return ngx_http_webauthn_admin_handler(r);
+
     default:
-        /* transaction_options, admin, metrics, telemetry: later releases */
+        /* transaction_options, metrics, telemetry: later releases */
 
         rc = ngx_http_discard_request_body(r);
 
@@ -458,8 +429,8 @@ ngx_http_webauthn_ep_body(ngx_http_request_t *r)
 
     ctx->endpoint = ep;
 
-    rc = ngx_http_webauthn_ep_read_body(r, ep,
-                                        ngx_http_webauthn_body_max(wlcf));
+    rc = ngx_http_webauthn_read_body(r, &ep->body,
+                                     ngx_http_webauthn_body_max(wlcf));
 
     if (rc == NGX_DECLINED) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
@@ -473,7 +444,7 @@ ngx_http_webauthn_ep_body(ngx_http_request_t *r)
         return;
     }
 
-    if (ep->body.len && ngx_http_webauthn_ep_check_type(r) != NGX_OK) {
+    if (ep->body.len && ngx_http_webauthn_check_type(r) != NGX_OK) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                   "malformed_request",
                                   "the body must be application/json",
@@ -575,9 +546,9 @@ ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
 
 /* the body in one piece (from memory or from its temporary file) */
 
-static ngx_int_t
-ngx_http_webauthn_ep_read_body(ngx_http_request_t *r,
-    ngx_http_webauthn_ep_t *ep, size_t max)
+ngx_int_t
+ngx_http_webauthn_read_body(ngx_http_request_t *r, ngx_str_t *body,
+    size_t max)
 {
     u_char       *p;
     size_t        len, size;
@@ -601,12 +572,12 @@ ngx_http_webauthn_ep_read_body(ngx_http_request_t *r,
         }
     }
 
-    ep->body.data = ngx_pnalloc(r->pool, len + 1);
-    if (ep->body.data == NULL) {
+    body->data = ngx_pnalloc(r->pool, len + 1);
+    if (body->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ep->body.data;
+    p = body->data;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
@@ -627,14 +598,14 @@ ngx_http_webauthn_ep_read_body(ngx_http_request_t *r,
     }
 
     *p = '\0';
-    ep->body.len = len;
+    body->len = len;
 
     return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_webauthn_ep_check_type(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_webauthn_check_type(ngx_http_request_t *r)
 {
     u_char     *p;
     ngx_str_t  *type;
@@ -777,6 +748,26 @@ ngx_http_webauthn_ep_options_body(ngx_http_request_t *r,
             continue;
         }
 
+        if (ngx_strcmp(key, "grant") == 0) {
+            if (!json_is_string(v)
+                || json_string_length(v) > NGX_HTTP_WEBAUTHN_GRANT_MAX)
+            {
+                goto invalid;
+            }
+
+            ep->grant.len = json_string_length(v);
+            ep->grant.data = ngx_pnalloc(r->pool, ep->grant.len + 1);
+            if (ep->grant.data == NULL) {
+                json_decref(root);
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(ep->grant.data, json_string_value(v),
+                       ep->grant.len + 1);
+            continue;
+        }
+
         if (ngx_strcmp(key, "everywhere") == 0) {
             if (!json_is_boolean(v)) {
                 goto invalid;
@@ -899,7 +890,7 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
     ngx_str_t                      handle;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2
+        || reply->elements != 4
         || reply->element[1]->type != REDIS_REPLY_ARRAY)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
@@ -908,25 +899,34 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
 
     ep->n_creds = reply->element[1]->elements;
 
+    if (ngx_http_webauthn_reply_str(reply->element[0], &handle) == NGX_OK
+        && ngx_http_webauthn_reply_dup(r, reply->element[0], &ep->handle)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_webauthn_locked(r, reply->element[2]) != NGX_OK) {
+        return;
+    }
+
+    if (ep->grant.data
+        && ngx_http_webauthn_grant_check(r, ep, reply->element[3]) != NGX_OK)
+    {
+        return;
+    }
+
     if (ngx_http_webauthn_may_enroll(r, ep) != NGX_OK) {
         return;
     }
 
     /* the handle made for the user now, or the one they have */
 
-    if (ngx_http_webauthn_reply_str(reply->element[0], &handle) != NGX_OK) {
+    if (ep->handle.len == 0) {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
     }
-
-    ep->handle.data = ngx_pnalloc(r->pool, handle.len);
-    if (ep->handle.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memcpy(ep->handle.data, handle.data, handle.len);
-    ep->handle.len = handle.len;
 
     if (ngx_http_webauthn_new_challenge(r, ep, "reg", &ep->user,
                                    ngx_http_webauthn_out_challenge_reply)
@@ -1044,9 +1044,10 @@ ngx_http_webauthn_register_start(ngx_http_request_t *r,
     ngx_http_webauthn_args_str(&a, &ep->challenge_key);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "lock", NULL);
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_begin, ep,
-                              NGX_HTTP_WEBAUTHN_SCRIPT_REG_BEGIN, 3);
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REG_BEGIN, 4);
 }
 
 
@@ -1062,14 +1063,18 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_args_t   a;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 3
+        || reply->elements != 4
         || reply->element[2]->type != REDIS_REPLY_INTEGER)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
     }
 
-    if (ngx_http_webauthn_challenge_check(r, reply->element[0], "reg")
+    if (ngx_http_webauthn_locked(r, reply->element[3]) != NGX_OK) {
+        return;
+    }
+
+    if (ngx_http_webauthn_challenge_check(r, ep, reply->element[0], "reg")
         != NGX_OK)
     {
         return;
@@ -1102,6 +1107,8 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
                                 NGX_HTTP_WEBAUTHN_CHALLENGE_LEN, &ep->reg,
                                 &ep->cred, &err);
     if (rc != WA_OK) {
+        ep->consumed = 1;
+        ngx_http_webauthn_ep_failed(r, ep, wa_rc_code(rc));
         ngx_http_webauthn_ep_fail_rc(r, rc, &err);
         return;
     }
@@ -1192,13 +1199,33 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &ep->cred_id);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "all", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "grant", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "events", NULL);
+    ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
 
-    ngx_http_webauthn_args_lit(&a, (wlcf->enroll
-                                    == NGX_HTTP_WEBAUTHN_ENROLL_OPEN
-                                    && !ep->has_session)
-                                   ? "open" : "any");
+    /* a session, or a grant, or else the user's first passkey */
+
+    if (ep->has_session) {
+        ngx_http_webauthn_args_lit(&a, "any");
+
+    } else if (ep->granted) {
+        ngx_http_webauthn_args_lit(&a, "grant");
+
+    } else {
+        ngx_http_webauthn_args_lit(&a, (wlcf->enroll
+                                        == NGX_HTTP_WEBAUTHN_ENROLL_OPEN)
+                                       ? "open" : "any");
+    }
+
     ngx_http_webauthn_args_str(&a, &ep->handle);
     ngx_http_webauthn_args_str(&a, &ep->cred_id);
+    ngx_http_webauthn_args_add(&a, ep->grant_digest,
+                               ep->granted ? sizeof(ep->grant_digest) : 0);
+    ngx_http_webauthn_args_int(&a, ngx_time());
+    ngx_http_webauthn_args_str(&a, &ep->user);
+    ngx_http_webauthn_args_lit(&a, "user");
+    ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_MAX);
 
     /* the passkey's fields, as pairs */
 
@@ -1228,27 +1255,7 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_args_lit(&a, "0");
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_stored, ep,
-                              NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER, 3);
-}
-
-
-/* a login that failed verification uses up its challenge all the same */
-
-static void
-ngx_http_webauthn_drop_challenge(ngx_http_request_t *r,
-    ngx_http_webauthn_ep_t *ep)
-{
-    ngx_http_webauthn_args_t  a;
-
-    if (ep->consumed) {
-        return;
-    }
-
-    ngx_http_webauthn_args_init(&a, r);
-    ngx_http_webauthn_args_lit(&a, "DEL");
-    ngx_http_webauthn_args_str(&a, &ep->challenge_key);
-
-    ngx_http_webauthn_args_forget(&a);
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER, 7);
 }
 
 
@@ -1304,6 +1311,13 @@ ngx_http_webauthn_register_stored(ngx_http_request_t *r, void *data,
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_CONFLICT, "credential_exists",
                                   "this passkey is registered already",
                                   "none");
+        return;
+    }
+
+    if (ngx_http_webauthn_reply_is(reply, "grant_invalid")) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "grant_invalid",
+                                  "the enrolment grant was used or has "
+                                  "expired", "support");
         return;
     }
 
@@ -1393,10 +1407,14 @@ ngx_http_webauthn_login_options_user(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_ep_t *ep = data;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2
+        || reply->elements != 4
         || reply->element[1]->type != REDIS_REPLY_ARRAY)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
+        return;
+    }
+
+    if (ngx_http_webauthn_locked(r, reply->element[2]) != NGX_OK) {
         return;
     }
 
@@ -1579,9 +1597,12 @@ ngx_http_webauthn_login_begin(ngx_http_request_t *r,
     ngx_http_webauthn_args_str(&a, &ep->challenge_key);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &ep->cred_id);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "lock", NULL);
+    ngx_http_webauthn_args_str(&a, &ep->cred_id);
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_login_begin_reply, ep,
-                              NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN, 3);
+                              NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN, 5);
 }
 
 
@@ -1597,7 +1618,8 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_args_t   a;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 7)
+        || reply->elements != 9
+        || reply->element[7]->type != REDIS_REPLY_INTEGER)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
@@ -1605,18 +1627,31 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 
     e = reply->element;
 
-    /* the passkey, as stored: pk, count, be, revoked */
+    if (ngx_http_webauthn_locked(r, e[8]) != NGX_OK) {
+        return;
+    }
+
+    /* failures count against a user who exists (has a handle) */
+
+    if (ngx_http_webauthn_reply_dup(r, e[1], &ep->handle) == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* the passkey, as stored: pk, count, be, revoked, aaguid; active */
 
     if (ngx_http_webauthn_reply_str(e[2], &s) != NGX_OK) {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "credential_unknown",
-                                  "this passkey is not registered for this "
-                                  "account", "reregister");
+        ngx_http_webauthn_login_refuse(r, ep, "credential_unknown");
         return;
     }
 
     if (e[5]->type == REDIS_REPLY_STRING) {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "credential_revoked",
-                                  "this passkey was revoked", "reregister");
+        ngx_http_webauthn_login_refuse(r, ep, "credential_revoked");
+        return;
+    }
+
+    if (e[7]->integer == 0) {
+        ngx_http_webauthn_login_refuse(r, ep, "credential_suspended");
         return;
     }
 
@@ -1641,17 +1676,6 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 
     if (ngx_http_webauthn_reply_str(e[4], &s) == NGX_OK && s.len == 1) {
         ep->be = (s.data[0] == '1');
-    }
-
-    if (ngx_http_webauthn_reply_str(e[1], &s) == NGX_OK) {
-        ep->handle.data = ngx_pnalloc(r->pool, s.len);
-        if (ep->handle.data == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_memcpy(ep->handle.data, s.data, s.len);
-        ep->handle.len = s.len;
     }
 
     /* $webauthn_aaguid: which kind of authenticator signs in */
@@ -1709,7 +1733,9 @@ ngx_http_webauthn_login_verify(ngx_http_request_t *r,
     u_char                         handle[WA_MAX_USER_HANDLE + 4];
     u_char                         sid[NGX_HTTP_WEBAUTHN_SID_LEN];
 
-    if (ngx_http_webauthn_challenge_check(r, challenge, "login") != NGX_OK) {
+    if (ngx_http_webauthn_challenge_check(r, ep, challenge, "login")
+        != NGX_OK)
+    {
         return;
     }
 
@@ -1755,7 +1781,7 @@ ngx_http_webauthn_login_verify(ngx_http_request_t *r,
                              &stored, &res, &err);
     if (rc != WA_OK) {
         /* a challenge answered wrongly is not offered a second try */
-        ngx_http_webauthn_drop_challenge(r, ep);
+        ngx_http_webauthn_ep_failed(r, ep, wa_rc_code(rc));
         ngx_http_webauthn_ep_fail_rc(r, rc, &err);
         return;
     }
@@ -1781,6 +1807,10 @@ ngx_http_webauthn_login_verify(ngx_http_request_t *r,
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &ep->cred_id);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "epoch", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "s:", &ep->sid);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "lkg", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "fail", NULL);
 
     if (!ep->consumed) {
         ngx_http_webauthn_args_str(&a, &ep->challenge_key);
@@ -1794,7 +1824,7 @@ ngx_http_webauthn_login_verify(ngx_http_request_t *r,
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_login_done, ep,
                               NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN,
-                              ep->consumed ? 3 : 4);
+                              ep->consumed ? 7 : 8);
 }
 
 
@@ -1821,41 +1851,16 @@ ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
 
     if (code.len != 2 || ngx_strncmp(code.data, "ok", 2) != 0) {
 
-        if (ngx_http_webauthn_reply_is(reply->element[0],
-                                       "challenge_unknown"))
-        {
-            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                      "challenge_unknown",
-                                      "this challenge was used already",
-                                      "retry");
+        /* the script consumed the challenge before it refused */
 
-        } else if (ngx_http_webauthn_reply_is(reply->element[0],
-                                              "credential_revoked"))
-        {
-            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                      "credential_revoked",
-                                      "this passkey was revoked",
-                                      "reregister");
+        ep->consumed = 1;
 
-        } else if (ngx_http_webauthn_reply_is(reply->element[0],
-                                              "counter_regression"))
-        {
-            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                      "counter_regression",
-                                      "the passkey's signature counter went "
-                                      "back", "support");
-
-        } else {
-            ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN,
-                                      "credential_unknown",
-                                      "this passkey is not registered for "
-                                      "this account", "reregister");
-        }
-
+        /* hiredis ends every string reply with a NUL */
+        ngx_http_webauthn_login_refuse(r, ep, (const char *) code.data);
         return;
     }
 
-    if (reply->elements != 2) {
+    if (reply->elements != 3) {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
         return;
     }
@@ -1901,6 +1906,56 @@ ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
 }
 
 
+/*
+ * The store's refusals of a login, and the checks of its passkey: a
+ * refusal of a known user's passkey counts towards a lockout; an unknown
+ * code is answered as an unknown passkey.
+ */
+
+static void
+ngx_http_webauthn_login_refuse(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *code)
+{
+    ngx_uint_t  i, n;
+
+    static struct {
+        const char  *code;
+        const char  *message;
+        const char  *action;
+    } refusals[] = {
+        { "credential_unknown",
+          "this passkey is not registered for this account", "reregister" },
+        { "credential_revoked", "this passkey was revoked", "reregister" },
+        { "credential_suspended",
+          "this passkey is suspended on this account", "support" },
+        { "counter_regression",
+          "the passkey's signature counter went back", "support" },
+        { "challenge_unknown", "this challenge was used already", "retry" }
+    };
+
+    n = sizeof(refusals) / sizeof(refusals[0]);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_strcmp(code, refusals[i].code) == 0) {
+            break;
+        }
+    }
+
+    if (i == n) {
+        i = 0;
+    }
+
+    /* a challenge used twice is a race or a replay, not a wrong passkey */
+
+    if (i != n - 1) {
+        ngx_http_webauthn_ep_failed(r, ep, refusals[i].code);
+    }
+
+    ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, refusals[i].code,
+                              refusals[i].message, refusals[i].action);
+}
+
+
 /* credentials */
 
 
@@ -1934,7 +1989,7 @@ ngx_http_webauthn_credentials_list(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_out_t  o;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2
+        || reply->elements != 4
         || reply->element[1]->type != REDIS_REPLY_ARRAY)
     {
         ngx_http_webauthn_ep_store_failed(r, NGX_DECLINED);
@@ -1997,11 +2052,17 @@ ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
     ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", &id);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "epoch", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "events", NULL);
+    ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
     ngx_http_webauthn_args_str(&a, &id);
     ngx_http_webauthn_args_int(&a, ngx_time());
+    ngx_http_webauthn_args_str(&a, &ep->user);
+    ngx_http_webauthn_args_lit(&a, "user");
+    ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_MAX);
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_credentials_deleted, ep,
-                              NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 3);
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 6);
 }
 
 
@@ -2174,7 +2235,7 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     u_char                        *p;
     ngx_http_webauthn_args_t       a;
     ngx_http_webauthn_srv_conf_t  *wscf;
-    u_char                         value[64];
+    u_char                         value[128];
 
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
 
@@ -2192,6 +2253,13 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
 
     p = ngx_sprintf(value, "%s %T", ceremony,
                     ngx_time() + wscf->challenge_ttl);
+
+    /* a registration through a grant is bound to that grant */
+
+    if (ep->granted) {
+        *p++ = ' ';
+        p = ngx_cpymem(p, ep->grant_digest, sizeof(ep->grant_digest));
+    }
 
     ngx_http_webauthn_args_init(&a, r);
     ngx_http_webauthn_args_lit(&a, "SET");
@@ -2235,16 +2303,17 @@ ngx_http_webauthn_out_challenge_reply(ngx_http_request_t *r, void *data,
 
 
 /*
- * Checks a challenge record "<ceremony> <expiry>"; on a refusal the
- * request is finalized and NGX_ERROR returned.
+ * Checks a challenge record "<ceremony> <expiry>[ <grant digest>]"; on a
+ * refusal the request is finalized and NGX_ERROR returned.
  */
 
 static ngx_int_t
-ngx_http_webauthn_challenge_check(ngx_http_request_t *r, redisReply *rec,
-    const char *ceremony)
+ngx_http_webauthn_challenge_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *rec, const char *ceremony)
 {
-    size_t    n;
-    uint64_t  expires;
+    u_char    *p, *last, *sp;
+    size_t     n;
+    uint64_t   expires;
 
     n = ngx_strlen(ceremony);
 
@@ -2258,10 +2327,20 @@ ngx_http_webauthn_challenge_check(ngx_http_request_t *r, redisReply *rec,
         return NGX_ERROR;
     }
 
+    p = (u_char *) rec->str + n + 1;
+    last = (u_char *) rec->str + rec->len;
+
+    sp = ngx_strlchr(p, last, ' ');
+
+    if (sp && (size_t) (last - sp - 1) == sizeof(ep->grant_digest)) {
+        ngx_memcpy(ep->grant_digest, sp + 1, sizeof(ep->grant_digest));
+        ep->granted = 1;
+        last = sp;
+    }
+
     expires = 0;
 
-    (void) ngx_http_webauthn_parse_uint((u_char *) rec->str + n + 1,
-                                        rec->len - n - 1, &expires);
+    (void) ngx_http_webauthn_parse_uint(p, last - p, &expires);
 
     if (expires < (uint64_t) ngx_time()) {
         ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "challenge_expired",
@@ -2270,6 +2349,130 @@ ngx_http_webauthn_challenge_check(ngx_http_request_t *r, redisReply *rec,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A lockout's seconds left (TTL's answer): while the user is locked their
+ * ceremonies are refused 429 with Retry-After, and NGX_ERROR returned.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_locked(ngx_http_request_t *r, redisReply *ttl)
+{
+    ngx_str_t  value;
+
+    if (ttl == NULL || ttl->type != REDIS_REPLY_INTEGER || ttl->integer <= 0)
+    {
+        return NGX_OK;
+    }
+
+    value.data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (value.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    value.len = ngx_sprintf(value.data, "%L", (int64_t) ttl->integer)
+                - value.data;
+
+    if (ngx_http_webauthn_add_header(r, "Retry-After", &value) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    ngx_http_webauthn_ep_fail(r, NGX_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                              "too many failed attempts: passkey sign-in "
+                              "is paused for this account", "wait");
+    return NGX_ERROR;
+}
+
+
+/*
+ * A ceremony of a known user failed: its challenge is dropped (no second
+ * try) and the failure counted towards a lockout.  Nobody waits for the
+ * answer; the request goes on to send its own error.
+ */
+
+static void
+ngx_http_webauthn_ep_failed(ngx_http_request_t *r, ngx_http_webauthn_ep_t *ep,
+    const char *why)
+{
+    ngx_http_webauthn_args_t       a;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    if (ep->handle.len == 0 || wscf->lockout_attempts == 0) {
+
+        if (ep->consumed || ep->challenge_key.len == 0) {
+            return;
+        }
+
+        ngx_http_webauthn_args_init(&a, r);
+        ngx_http_webauthn_args_lit(&a, "DEL");
+        ngx_http_webauthn_args_str(&a, &ep->challenge_key);
+        ngx_http_webauthn_args_forget(&a);
+        return;
+    }
+
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "fail", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "lock", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "locks", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "events", NULL);
+    ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
+
+    if (!ep->consumed && ep->challenge_key.len) {
+        ngx_http_webauthn_args_str(&a, &ep->challenge_key);
+    }
+
+    ngx_http_webauthn_args_int(&a, wscf->lockout_attempts);
+    ngx_http_webauthn_args_int(&a, wscf->lockout_window);
+    ngx_http_webauthn_args_int(&a, wscf->lockout_backoff);
+    ngx_http_webauthn_args_int(&a, wscf->lockout_max);
+    ngx_http_webauthn_args_int(&a, ngx_time());
+    ngx_http_webauthn_args_str(&a, &ep->user);
+    ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_MAX);
+    ngx_http_webauthn_args_lit(&a, why);
+
+    if (a.failed) {
+        return;
+    }
+
+    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
+                                           NGX_HTTP_WEBAUTHN_SCRIPT_FAIL,
+                                           a.n - 8, a.n, a.v, a.len);
+}
+
+
+/*
+ * The grant sent with register_options against the digest stored for the
+ * user (constant time); a wrong one counts as a failed ceremony.
+ * Finalizes the request on a refusal.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_grant_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, redisReply *stored)
+{
+    ngx_str_t  s;
+
+    if (ngx_http_webauthn_grant_digest(&ep->grant, ep->grant_digest)
+        == NGX_OK
+        && ngx_http_webauthn_reply_str(stored, &s) == NGX_OK
+        && s.len == sizeof(ep->grant_digest)
+        && CRYPTO_memcmp(s.data, ep->grant_digest, s.len) == 0)
+    {
+        ep->granted = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_webauthn_ep_failed(r, ep, "grant_invalid");
+    ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "grant_invalid",
+                              "this enrolment grant is unknown, used or "
+                              "expired", "support");
+    return NGX_ERROR;
 }
 
 
@@ -2297,12 +2500,14 @@ ngx_http_webauthn_user_script(ngx_http_request_t *r,
     ngx_http_webauthn_args_init(&a, r);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "lock", NULL);
+    ngx_http_webauthn_args_user_key(&a, &ep->user, "grant", NULL);
     ngx_http_webauthn_args_str(&a, &ep->handle);
     ngx_http_webauthn_args_int(&a, ngx_time());
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", NULL);
 
     return ngx_http_webauthn_ep_send(&a, handler, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_USER, 2);
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_USER, 4);
 }
 
 
@@ -2407,7 +2612,7 @@ ngx_http_webauthn_out_options_end(ngx_http_webauthn_out_t *o,
 
 /* "hybrid,internal" as ["hybrid","internal"] */
 
-static void
+void
 ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o, u_char *p,
     size_t len)
 {
@@ -2473,7 +2678,7 @@ ngx_http_webauthn_transports_text(uint32_t t, u_char *out)
 }
 
 
-static void
+void
 ngx_http_webauthn_ep_fail(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message, const char *action)
 {
@@ -2524,7 +2729,7 @@ ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
 }
 
 
-static void
+void
 ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r, ngx_int_t rc)
 {
     if (rc == NGX_ERROR) {
@@ -2539,7 +2744,7 @@ ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
-static void
+void
 ngx_http_webauthn_args_init(ngx_http_webauthn_args_t *a,
     ngx_http_request_t *r)
 {
@@ -2551,7 +2756,7 @@ ngx_http_webauthn_args_init(ngx_http_webauthn_args_t *a,
 
 /* p must live until the command is sent: the store copies it then */
 
-static void
+void
 ngx_http_webauthn_args_add(ngx_http_webauthn_args_t *a, const void *p,
     size_t len)
 {
@@ -2565,14 +2770,14 @@ ngx_http_webauthn_args_add(ngx_http_webauthn_args_t *a, const void *p,
 }
 
 
-static void
+void
 ngx_http_webauthn_args_lit(ngx_http_webauthn_args_t *a, const char *s)
 {
     ngx_http_webauthn_args_add(a, s, ngx_strlen(s));
 }
 
 
-static void
+void
 ngx_http_webauthn_args_str(ngx_http_webauthn_args_t *a, ngx_str_t *s)
 {
     /* an empty string is an argument too, and needs some pointer */
@@ -2580,7 +2785,7 @@ ngx_http_webauthn_args_str(ngx_http_webauthn_args_t *a, ngx_str_t *s)
 }
 
 
-static void
+void
 ngx_http_webauthn_args_int(ngx_http_webauthn_args_t *a, int64_t n)
 {
     u_char  *p, *last;
@@ -2599,7 +2804,7 @@ ngx_http_webauthn_args_int(ngx_http_webauthn_args_t *a, int64_t n)
 
 /* "wa:{u:<base64url of user>}:<suffix><extra>" */
 
-static void
+void
 ngx_http_webauthn_args_user_key(ngx_http_webauthn_args_t *a, ngx_str_t *user,
     const char *suffix, ngx_str_t *extra)
 {
@@ -2618,7 +2823,7 @@ ngx_http_webauthn_args_user_key(ngx_http_webauthn_args_t *a, ngx_str_t *user,
 
 /* "wa:{<tag><s>}": a key of its own slot (handle, credential, challenge) */
 
-static void
+void
 ngx_http_webauthn_args_tag_key(ngx_http_webauthn_args_t *a, const char *tag,
     ngx_str_t *s)
 {
@@ -2641,7 +2846,7 @@ ngx_http_webauthn_args_tag_key(ngx_http_webauthn_args_t *a, const char *tag,
  * is answered (500, or 503 store_unavailable) and NGX_ERROR returned.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_ep_send(ngx_http_webauthn_args_t *a,
     ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
     int nkeys)
@@ -2666,7 +2871,7 @@ ngx_http_webauthn_ep_send(ngx_http_webauthn_args_t *a,
 
 /* a command nobody waits for, still sent before every later one */
 
-static void
+void
 ngx_http_webauthn_args_forget(ngx_http_webauthn_args_t *a)
 {
     if (a->failed) {
@@ -2728,7 +2933,7 @@ ngx_http_webauthn_ep_cleanup(void *data)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s)
 {
     if (rr == NULL || rr->type != REDIS_REPLY_STRING) {
@@ -2742,7 +2947,7 @@ ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s)
 }
 
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_webauthn_reply_is(redisReply *rr, const char *s)
 {
     size_t  n;
@@ -2770,7 +2975,7 @@ ngx_http_webauthn_may_enroll(ngx_http_request_t *r,
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
-    if (ep->has_session) {
+    if (ep->has_session || ep->granted) {
         return NGX_OK;
     }
 
@@ -2797,7 +3002,7 @@ ngx_http_webauthn_may_enroll(ngx_http_request_t *r,
 
 /* a string of a reply, copied: replies are freed when the handler returns */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_reply_dup(ngx_http_request_t *r, redisReply *rr,
     ngx_str_t *s)
 {

@@ -238,6 +238,20 @@ static ngx_int_t
 ngx_http_webauthn_gate_passkey(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf, ngx_http_webauthn_ctx_t *ctx)
 {
+    /*
+     * A passkey registered through a recovery grant, or restored by a
+     * rollback, is trusted less for a while where the location says so.
+     */
+
+    if (wlcf->probation && ctx->session.probation
+        && ngx_time() < ctx->session.probation + wlcf->probation)
+    {
+        return ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
+                   NGX_HTTP_FORBIDDEN, "probation",
+                   "this passkey is too new for this action, try again "
+                   "later", "wait");
+    }
+
     ctx->user = ctx->session.user;
     ctx->credential = ctx->session.credential;
     ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY;

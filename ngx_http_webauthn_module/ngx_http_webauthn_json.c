@@ -79,12 +79,17 @@ ngx_http_webauthn_out_reserve(ngx_http_webauthn_out_t *o, size_t n)
 void
 ngx_http_webauthn_out_raw(ngx_http_webauthn_out_t *o, const char *s)
 {
-    size_t  n;
+    ngx_http_webauthn_out_json(o, (u_char *) s, ngx_strlen(s));
+}
 
-    n = ngx_strlen(s);
 
-    if (ngx_http_webauthn_out_reserve(o, n) == NGX_OK) {
-        o->pos = ngx_cpymem(o->pos, s, n);
+/* text that is JSON already, as it is */
+
+void
+ngx_http_webauthn_out_json(ngx_http_webauthn_out_t *o, u_char *s, size_t len)
+{
+    if (ngx_http_webauthn_out_reserve(o, len) == NGX_OK) {
+        o->pos = ngx_cpymem(o->pos, s, len);
     }
 }
 

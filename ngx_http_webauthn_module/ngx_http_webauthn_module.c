@@ -83,6 +83,8 @@ static char *ngx_http_webauthn_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webauthn_hints(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_webauthn_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_webauthn_init_process(ngx_cycle_t *cycle);
 static void ngx_http_webauthn_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_webauthn_init_policy(ngx_conf_t *cf,
@@ -146,7 +148,8 @@ ngx_http_webauthn_endpoint_t  ngx_http_webauthn_endpoints[] = {
     { ngx_string("transaction_options"), NGX_HTTP_WEBAUTHN_NEED_CEREMONY },
     { ngx_string("credentials"), NGX_HTTP_WEBAUTHN_NEED_SESSION },
     { ngx_string("logout"), NGX_HTTP_WEBAUTHN_NEED_SESSION },
-    { ngx_string("admin"), NGX_HTTP_WEBAUTHN_NEED_REDIS },
+    { ngx_string("admin"), NGX_HTTP_WEBAUTHN_NEED_REDIS
+                           |NGX_HTTP_WEBAUTHN_NEED_ADMIN_TOKEN },
     { ngx_string("metrics"), NGX_HTTP_WEBAUTHN_NEED_ZONE },
     { ngx_string("telemetry"), NGX_HTTP_WEBAUTHN_NEED_ZONE },
     { ngx_null_string, 0 }
@@ -161,6 +164,9 @@ static ngx_http_webauthn_sec_bounds_t  ngx_http_webauthn_challenge_ttl_bounds =
 
 static ngx_http_webauthn_sec_bounds_t  ngx_http_webauthn_probation_bounds =
     { ngx_http_webauthn_check_sec_bounds, 0, 365 * 86400, "0 and 365d" };
+
+static ngx_http_webauthn_sec_bounds_t  ngx_http_webauthn_grant_ttl_bounds =
+    { ngx_http_webauthn_check_sec_bounds, 60, 30 * 86400, "1m and 30d" };
 
 
 static ngx_command_t  ngx_http_webauthn_commands[] = {
@@ -283,6 +289,20 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webauthn_loc_conf_t, probation),
       &ngx_http_webauthn_probation_bounds },
+
+    { ngx_string("webauthn_grant_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, grant_ttl),
+      &ngx_http_webauthn_grant_ttl_bounds },
+
+    { ngx_string("webauthn_lockout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_webauthn_lockout,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -1966,6 +1986,94 @@ invalid:
 }
 
 
+/*
+ * webauthn_lockout off | attempts [window=time] [backoff=time] [max=time];
+ * failed ceremonies of one user within the window lock that user's
+ * ceremonies for the backoff, doubled at each further lock within a day.
+ */
+
+static char *
+ngx_http_webauthn_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webauthn_srv_conf_t *wscf = conf;
+
+    time_t      *t;
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (wscf->lockout_attempts != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    wscf->lockout_window = NGX_HTTP_WEBAUTHN_LOCKOUT_WINDOW;
+    wscf->lockout_backoff = NGX_HTTP_WEBAUTHN_LOCKOUT_BACKOFF;
+    wscf->lockout_max = NGX_HTTP_WEBAUTHN_LOCKOUT_MAX;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes no parameters after \"off\"";
+        }
+
+        wscf->lockout_attempts = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n < 1 || n > 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of attempts \"%V\", "
+                           "it must be \"off\" or between 1 and 1000",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    wscf->lockout_attempts = n;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "window=", 7) == 0) {
+            t = &wscf->lockout_window;
+            s.data = value[i].data + 7;
+
+        } else if (ngx_strncmp(value[i].data, "backoff=", 8) == 0) {
+            t = &wscf->lockout_backoff;
+            s.data = value[i].data + 8;
+
+        } else if (ngx_strncmp(value[i].data, "max=", 4) == 0) {
+            t = &wscf->lockout_max;
+            s.data = value[i].data + 4;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.len = value[i].data + value[i].len - s.data;
+
+        *t = ngx_parse_time(&s, 1);
+
+        if (*t == (time_t) NGX_ERROR || *t < 1 || *t > 30 * 86400) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time in \"%V\", it must be "
+                               "between 1s and 30d", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (wscf->lockout_max < wscf->lockout_backoff) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"max\" must not be shorter than \"backoff\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* webauthn_hints security-key | client-device | hybrid ...; */
 
 static char *
@@ -2173,6 +2281,10 @@ ngx_http_webauthn_create_srv_conf(ngx_conf_t *cf)
     conf->challenge_ttl = NGX_CONF_UNSET;
     conf->cookie_samesite = NGX_CONF_UNSET_UINT;
     conf->hints = NGX_CONF_UNSET_PTR;
+    conf->lockout_attempts = NGX_CONF_UNSET_UINT;
+    conf->lockout_window = NGX_CONF_UNSET;
+    conf->lockout_backoff = NGX_CONF_UNSET;
+    conf->lockout_max = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -2197,6 +2309,23 @@ ngx_http_webauthn_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
                              NGX_HTTP_WEBAUTHN_SESSION_TTL);
     ngx_conf_merge_sec_value(conf->challenge_ttl, prev->challenge_ttl,
                              NGX_HTTP_WEBAUTHN_CHALLENGE_TTL);
+
+    /* webauthn_lockout is inherited as a whole */
+
+    if (conf->lockout_attempts == NGX_CONF_UNSET_UINT) {
+        if (prev->lockout_attempts == NGX_CONF_UNSET_UINT) {
+            conf->lockout_attempts = NGX_HTTP_WEBAUTHN_LOCKOUT_ATTEMPTS;
+            conf->lockout_window = NGX_HTTP_WEBAUTHN_LOCKOUT_WINDOW;
+            conf->lockout_backoff = NGX_HTTP_WEBAUTHN_LOCKOUT_BACKOFF;
+            conf->lockout_max = NGX_HTTP_WEBAUTHN_LOCKOUT_MAX;
+
+        } else {
+            conf->lockout_attempts = prev->lockout_attempts;
+            conf->lockout_window = prev->lockout_window;
+            conf->lockout_backoff = prev->lockout_backoff;
+            conf->lockout_max = prev->lockout_max;
+        }
+    }
 
     /* the cookie is inherited as a whole: name with its attributes */
 
@@ -2311,6 +2440,7 @@ ngx_http_webauthn_create_loc_conf(ngx_conf_t *cf)
     conf->fallback_read = NGX_CONF_UNSET;
     conf->admin_tokens = NGX_CONF_UNSET_PTR;
     conf->probation = NGX_CONF_UNSET;
+    conf->grant_ttl = NGX_CONF_UNSET;
     conf->endpoint = NGX_CONF_UNSET_UINT;
 
     return conf;
@@ -2338,6 +2468,8 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_WEBAUTHN_ENROLL_PASSKEY);
     ngx_conf_merge_ptr_value(conf->admin_tokens, prev->admin_tokens, NULL);
     ngx_conf_merge_sec_value(conf->probation, prev->probation, 0);
+    ngx_conf_merge_sec_value(conf->grant_ttl, prev->grant_ttl,
+                             NGX_HTTP_WEBAUTHN_GRANT_TTL);
 
     /* the gate is inherited as a whole, with where it was written */
 
@@ -2452,7 +2584,8 @@ ngx_http_webauthn_check_needs(ngx_conf_t *cf,
         "webauthn_redis",
         "webauthn_session_key",
         "webauthn_zone",
-        "webauthn_identity"
+        "webauthn_identity",
+        "webauthn_admin_token"
     };
 
     wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webauthn_module);
@@ -2482,6 +2615,10 @@ ngx_http_webauthn_check_needs(ngx_conf_t *cf,
 
     if (conf->identity == NULL) {
         missing |= NGX_HTTP_WEBAUTHN_NEED_IDENTITY;
+    }
+
+    if (conf->admin_tokens == NULL) {
+        missing |= NGX_HTTP_WEBAUTHN_NEED_ADMIN_TOKEN;
     }
 
     missing &= needs;

@@ -11,6 +11,8 @@
  *   ngx_http_webauthn_session.c    the session cookie
  *   ngx_http_webauthn_gate.c       the access phase gate
  *   ngx_http_webauthn_endpoints.c  the ceremony endpoints
+ *   ngx_http_webauthn_admin.c      the admin API (recovery)
+ *   ngx_http_webauthn_scripts.c    the store's Lua scripts
  */
 
 
@@ -54,6 +56,7 @@
 #define NGX_HTTP_WEBAUTHN_NEED_SESSION_KEY  0x08
 #define NGX_HTTP_WEBAUTHN_NEED_ZONE         0x10
 #define NGX_HTTP_WEBAUTHN_NEED_IDENTITY     0x20
+#define NGX_HTTP_WEBAUTHN_NEED_ADMIN_TOKEN  0x40
 
 #define NGX_HTTP_WEBAUTHN_NEED_CEREMONY                                       \
     (NGX_HTTP_WEBAUTHN_NEED_RP_ID|NGX_HTTP_WEBAUTHN_NEED_ORIGIN               \
@@ -67,6 +70,15 @@
 
 #define NGX_HTTP_WEBAUTHN_SESSION_TTL       1800
 #define NGX_HTTP_WEBAUTHN_CHALLENGE_TTL     300
+#define NGX_HTTP_WEBAUTHN_GRANT_TTL         900
+#define NGX_HTTP_WEBAUTHN_LOCKOUT_ATTEMPTS  5
+#define NGX_HTTP_WEBAUTHN_LOCKOUT_WINDOW    900
+#define NGX_HTTP_WEBAUTHN_LOCKOUT_BACKOFF   60
+#define NGX_HTTP_WEBAUTHN_LOCKOUT_MAX       3600
+/* the audit stream (include/wa_store_lua.h writes it) */
+#define NGX_HTTP_WEBAUTHN_AUDIT_KEY         "wa:audit"
+/* entries the audit stream keeps, roughly (XADD MAXLEN ~) */
+#define NGX_HTTP_WEBAUTHN_AUDIT_MAX         "1000000"
 
 #define NGX_HTTP_WEBAUTHN_RP_ID_MAX         253
 #define NGX_HTTP_WEBAUTHN_LABEL_MAX         63
@@ -103,6 +115,10 @@
 #define NGX_HTTP_WEBAUTHN_SID_LEN           16
 #define NGX_HTTP_WEBAUTHN_HANDLE_LEN        32
 
+/* enrolment grants: random bytes, the longest code accepted, the digest */
+#define NGX_HTTP_WEBAUTHN_GRANT_LEN         16
+#define NGX_HTTP_WEBAUTHN_GRANT_MAX         64
+#define NGX_HTTP_WEBAUTHN_GRANT_DIGEST_LEN  64      /* hex SHA-256 */
 /* user names: what webauthn_identity may evaluate to */
 #define NGX_HTTP_WEBAUTHN_USER_MAX          256
 
@@ -114,6 +130,8 @@ typedef struct {
     ngx_str_t                   sid;         /* base64url */
     uint64_t                    epoch;
     time_t                      expires;
+    /* from the store's record: when the passkey's probation began, or 0 */
+    time_t                      probation;
 } ngx_http_webauthn_session_t;
 
 
@@ -170,6 +188,12 @@ typedef struct {
     ngx_uint_t                  cookie_samesite;
     ngx_array_t                *hints;       /* ngx_str_t */
 
+    /* webauthn_lockout: attempts 0 is off */
+    ngx_uint_t                  lockout_attempts;
+    time_t                      lockout_window;
+    time_t                      lockout_backoff;
+    time_t                      lockout_max;
+
     /* what the wa core checks a ceremony against: rp_id and the origins,
      * NUL-terminated; require_uv is set per location */
     wa_policy_t                 policy;
@@ -184,6 +208,7 @@ typedef struct {
     ngx_flag_t                  fallback_read;
     ngx_array_t                *admin_tokens;   /* ngx_str_t */
     time_t                      probation;
+    time_t                      grant_ttl;
 
     /* an index in ngx_http_webauthn_endpoints, never inherited */
     ngx_uint_t                  endpoint;
@@ -248,6 +273,8 @@ typedef struct {
 void ngx_http_webauthn_out_init(ngx_http_webauthn_out_t *o,
     ngx_http_request_t *r, size_t size);
 void ngx_http_webauthn_out_raw(ngx_http_webauthn_out_t *o, const char *s);
+void ngx_http_webauthn_out_json(ngx_http_webauthn_out_t *o, u_char *s,
+    size_t len);
 void ngx_http_webauthn_out_str(ngx_http_webauthn_out_t *o, u_char *s,
     size_t len);
 void ngx_http_webauthn_out_int(ngx_http_webauthn_out_t *o, int64_t n);
@@ -301,6 +328,21 @@ typedef void (*ngx_http_webauthn_store_pt)(ngx_http_request_t *r,
 #define NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN_BEGIN  4
 #define NGX_HTTP_WEBAUTHN_SCRIPT_LOGIN      5
 #define NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE     6
+#define NGX_HTTP_WEBAUTHN_SCRIPT_FAIL       7
+#define NGX_HTTP_WEBAUTHN_SCRIPT_ADMIN_USER   8
+#define NGX_HTTP_WEBAUTHN_SCRIPT_ADMIN_RESET  9
+#define NGX_HTTP_WEBAUTHN_SCRIPT_ADMIN_GRANT  10
+#define NGX_HTTP_WEBAUTHN_SCRIPT_ADMIN_UNLOCK 11
+#define NGX_HTTP_WEBAUTHN_SCRIPT_ROLLBACK   12
+
+/* ngx_http_webauthn_scripts.c: the texts, and their SHA-1 once computed */
+typedef struct {
+    const char                      *text;
+    u_char                           sha[41];
+} ngx_http_webauthn_script_t;
+
+extern ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[];
+extern ngx_uint_t  ngx_http_webauthn_nscripts;
 
 /*
  * Sends a command (argv as redisAsyncCommandArgv() takes it) or, with a
@@ -357,6 +399,76 @@ ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r);
 void ngx_http_webauthn_endpoints_exit_process(void);
+
+/* ngx_http_webauthn_endpoints.c, also used by ngx_http_webauthn_admin.c */
+
+/* the most arguments a command has (SCRIPT_REGISTER 37) */
+#define NGX_HTTP_WEBAUTHN_ARGS_MAX          40
+
+/*
+ * The arguments of one store command, collected with the args functions:
+ * the first failure (no memory, too many) is remembered and reported by
+ * ngx_http_webauthn_ep_send(), so that building one needs no checks.
+ */
+typedef struct {
+    ngx_http_request_t             *r;
+    int                             n;
+    ngx_uint_t                      failed;
+    const char                     *v[NGX_HTTP_WEBAUTHN_ARGS_MAX];
+    size_t                          len[NGX_HTTP_WEBAUTHN_ARGS_MAX];
+} ngx_http_webauthn_args_t;
+
+void ngx_http_webauthn_args_init(ngx_http_webauthn_args_t *a,
+    ngx_http_request_t *r);
+/* p must live until the command is sent: the store copies it then */
+void ngx_http_webauthn_args_add(ngx_http_webauthn_args_t *a, const void *p,
+    size_t len);
+void ngx_http_webauthn_args_lit(ngx_http_webauthn_args_t *a, const char *s);
+void ngx_http_webauthn_args_str(ngx_http_webauthn_args_t *a, ngx_str_t *s);
+void ngx_http_webauthn_args_int(ngx_http_webauthn_args_t *a, int64_t n);
+void ngx_http_webauthn_args_user_key(ngx_http_webauthn_args_t *a,
+    ngx_str_t *user, const char *suffix, ngx_str_t *extra);
+void ngx_http_webauthn_args_tag_key(ngx_http_webauthn_args_t *a,
+    const char *tag, ngx_str_t *s);
+/*
+ * Sends the command; its answer goes to handler.  On a failure the request
+ * is answered (500, or 503 store_unavailable) and NGX_ERROR returned.
+ */
+ngx_int_t ngx_http_webauthn_ep_send(ngx_http_webauthn_args_t *a,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys);
+/* a command nobody waits for, still sent before every later one */
+void ngx_http_webauthn_args_forget(ngx_http_webauthn_args_t *a);
+
+/*
+ * The request body in one piece, NUL-terminated (from memory or its
+ * temporary file): NGX_DECLINED when longer than max.
+ */
+ngx_int_t ngx_http_webauthn_read_body(ngx_http_request_t *r, ngx_str_t *body,
+    size_t max);
+/* NGX_OK when the Content-Type is application/json */
+ngx_int_t ngx_http_webauthn_check_type(ngx_http_request_t *r);
+
+/* a comma-separated transports text as a JSON array of strings */
+void ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o, u_char *p,
+    size_t len);
+
+/* answers the request with the error and finalizes it */
+void ngx_http_webauthn_ep_fail(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message, const char *action);
+void ngx_http_webauthn_ep_store_failed(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ngx_http_webauthn_reply_str(redisReply *rr, ngx_str_t *s);
+ngx_uint_t ngx_http_webauthn_reply_is(redisReply *rr, const char *s);
+/* a copy of a string reply in the request pool */
+ngx_int_t ngx_http_webauthn_reply_dup(ngx_http_request_t *r, redisReply *rr,
+    ngx_str_t *s);
+
+
+/* ngx_http_webauthn_admin.c */
+
+ngx_int_t ngx_http_webauthn_admin_handler(ngx_http_request_t *r);
+/* the hex SHA-256 of a grant's code, as the store keeps it */
+ngx_int_t ngx_http_webauthn_grant_digest(ngx_str_t *code, u_char *hex);
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_MODULE_H_INCLUDED_ */

@@ -575,7 +575,7 @@ ngx_int_t
 ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
     redisReply *reply)
 {
-    uint64_t     epoch;
+    uint64_t     epoch, probation;
     redisReply  *e, *rec;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
@@ -596,13 +596,33 @@ ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
         return NGX_DECLINED;
     }
 
+    /* the record: "<passkey id>" or "<passkey id> <probation start>" */
+
     if (rec->type != REDIS_REPLY_STRING
-        || (size_t) rec->len != s->credential.len
-        || ngx_strncmp(rec->str, s->credential.data, rec->len) != 0
+        || (size_t) rec->len < s->credential.len
+        || ngx_strncmp(rec->str, s->credential.data, s->credential.len) != 0
         || epoch != s->epoch)
     {
         return NGX_DECLINED;
     }
+
+    s->probation = 0;
+
+    if ((size_t) rec->len == s->credential.len) {
+        return NGX_OK;
+    }
+
+    if (rec->str[s->credential.len] != ' '
+        || ngx_http_webauthn_parse_uint((u_char *) rec->str
+                                        + s->credential.len + 1,
+                                        rec->len - s->credential.len - 1,
+                                        &probation)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    s->probation = (time_t) probation;
 
     return NGX_OK;
 }

@@ -35,7 +35,7 @@
 #define NGX_HTTP_WEBAUTHN_BACKOFF_MIN         100
 #define NGX_HTTP_WEBAUTHN_BACKOFF_MAX         1000
 
-#define NGX_HTTP_WEBAUTHN_ARGV_MAX            40
+#define NGX_HTTP_WEBAUTHN_ARGV_MAX            48
 
 
 typedef struct {
@@ -69,12 +69,6 @@ typedef struct {
 } ngx_http_webauthn_store_op_t;
 
 
-typedef struct {
-    const char                      *text;
-    u_char                           sha[41];
-} ngx_http_webauthn_script_t;
-
-
 static void ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st);
 static void ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_t *st);
 static void ngx_http_webauthn_store_reconnect_handler(ngx_event_t *ev);
@@ -106,117 +100,6 @@ static void ngx_http_webauthn_event_cleanup(void *privdata);
 
 /* the worker's store; NULL without webauthn_redis */
 static ngx_http_webauthn_store_t  *ngx_http_webauthn_store;
-
-
-/*
- * The Lua scripts: each runs on the keys of one user (one hash tag, one
- * Cluster slot), so that what must happen together does.
- */
-static ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
-
-    { NULL, "" },
-
-    /*
-     * SCRIPT_USER: the user's handle, made when ARGV[1] is not empty and
-     * there is none yet, and the user's active passkeys.
-     * KEYS: user hash, credential set; ARGV: new handle, now, prefix of
-     * the credential hashes.
-     */
-    { "local h = redis.call('HGET', KEYS[1], 'handle')\n"
-      "if not h and ARGV[1] ~= '' then\n"
-      "  redis.call('HSET', KEYS[1], 'handle', ARGV[1], 'created', ARGV[2])\n"
-      "  h = ARGV[1]\n"
-      "end\n"
-      "local ids = redis.call('SMEMBERS', KEYS[2])\n"
-      "table.sort(ids)\n"
-      "local out = {}\n"
-      "for _, id in ipairs(ids) do\n"
-      "  local c = redis.call('HMGET', ARGV[3] .. id, 'transports',\n"
-      "    'aaguid', 'be', 'bs', 'count', 'created', 'used')\n"
-      "  out[#out + 1] = {id, c[1] or '', c[2] or '', c[3] or '0',\n"
-      "    c[4] or '0', c[5] or '0', c[6] or '0', c[7] or '0'}\n"
-      "end\n"
-      "return {h or false, out}\n", "" },
-
-    /*
-     * SCRIPT_REG_BEGIN: consumes a registration challenge, whatever the
-     * outcome of the registration, and reads the handle and how many
-     * passkeys the user has.
-     * KEYS: challenge, user hash, credential set.
-     */
-    { "local c = redis.call('GET', KEYS[1])\n"
-      "if c then redis.call('DEL', KEYS[1]) end\n"
-      "return {c or false, redis.call('HGET', KEYS[2], 'handle') or false,\n"
-      "  redis.call('SCARD', KEYS[3])}\n", "" },
-
-    /*
-     * SCRIPT_REGISTER: stores a passkey.  With ARGV[1] "open" the user
-     * must still have none (webauthn_enroll open); the handle must still be
-     * the one SCRIPT_REG_BEGIN read (a reset in between changes it).
-     * KEYS: user hash, credential set, credential hash; ARGV: mode,
-     * handle, id, then field/value pairs.
-     */
-    { "if ARGV[1] == 'open' and redis.call('SCARD', KEYS[2]) > 0 then\n"
-      "  return 'enrollment_not_allowed'\n"
-      "end\n"
-      "if redis.call('HGET', KEYS[1], 'handle') ~= ARGV[2] then\n"
-      "  return 'user_mismatch'\n"
-      "end\n"
-      "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
-      "  return 'credential_exists'\n"
-      "end\n"
-      "redis.call('HSET', KEYS[3], unpack(ARGV, 4))\n"
-      "redis.call('SADD', KEYS[2], ARGV[3])\n"
-      "return 'ok'\n", "" },
-
-    /*
-     * SCRIPT_LOGIN_BEGIN: reads (without consuming it) the challenge
-     * bound to the user, the passkey and the user's handle.
-     * KEYS: challenge, credential hash, user hash.
-     */
-    { "local c = redis.call('HMGET', KEYS[2], 'pk', 'count', 'be',\n"
-      "  'revoked', 'aaguid')\n"
-      "return {redis.call('GET', KEYS[1]) or false,\n"
-      "  redis.call('HGET', KEYS[3], 'handle') or false,\n"
-      "  c[1] or false, c[2] or false, c[3] or false, c[4] or false,\n"
-      "  c[5] or false}\n",
-      "" },
-
-    /*
-     * SCRIPT_LOGIN: after the signature verified: consumes the challenge
-     * (when it is the user's; a passkey-first challenge was consumed
-     * before), moves the counter forward and creates the session, all at
-     * once, so that two submissions of one assertion cannot both pass.
-     * KEYS: credential hash, epoch, session[, challenge]; ARGV: counter,
-     * now, session ttl, credential id, BS flag.
-     */
-    { "if #KEYS == 4 and redis.call('DEL', KEYS[4]) == 0 then\n"
-      "  return {'challenge_unknown'}\n"
-      "end\n"
-      "local c = redis.call('HMGET', KEYS[1], 'count', 'revoked')\n"
-      "if not c[1] then return {'credential_unknown'} end\n"
-      "if c[2] then return {'credential_revoked'} end\n"
-      "local old, new = tonumber(c[1]), tonumber(ARGV[1])\n"
-      "if (new ~= 0 or old ~= 0) and new <= old then\n"
-      "  return {'counter_regression'}\n"
-      "end\n"
-      "redis.call('HSET', KEYS[1], 'count', ARGV[1], 'used', ARGV[2],\n"
-      "  'bs', ARGV[5])\n"
-      "redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3])\n"
-      "return {'ok', redis.call('GET', KEYS[2]) or '0'}\n", "" },
-
-    /*
-     * SCRIPT_REVOKE: revokes one passkey for good and ends every session
-     * of the user (a session made with it would otherwise outlive it).
-     * KEYS: credential set, credential hash, epoch; ARGV: id, now.
-     */
-    { "if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then\n"
-      "  return 'credential_unknown'\n"
-      "end\n"
-      "redis.call('HSET', KEYS[2], 'revoked', ARGV[2])\n"
-      "redis.call('INCR', KEYS[3])\n"
-      "return 'ok'\n", "" }
-};
 
 
 ngx_int_t
@@ -260,11 +143,7 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    for (i = 1;
-         i < sizeof(ngx_http_webauthn_scripts)
-             / sizeof(ngx_http_webauthn_script_t);
-         i++)
-    {
+    for (i = 1; i < ngx_http_webauthn_nscripts; i++) {
         if (EVP_Digest(ngx_http_webauthn_scripts[i].text,
                        ngx_strlen(ngx_http_webauthn_scripts[i].text),
                        md, &len, sha1, NULL)
@@ -641,7 +520,14 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
         op->timer.log = r->connection->log;
     }
 
-    if (ngx_http_webauthn_store_send(st, op, 0) != NGX_OK) {
+    /*
+     * A script nobody waits for is sent as its text: a NOSCRIPT answer
+     * would find no request to send it again for.
+     */
+
+    if (ngx_http_webauthn_store_send(st, op, script && r == NULL)
+        != NGX_OK)
+    {
         ngx_http_webauthn_store_free_op(op);
         return NGX_DECLINED;
     }
