@@ -127,6 +127,7 @@
     "if dry then return r end\n"                                              \
     "if restored + removed > 0 then\n"                                        \
     "  redis.call('HSET', KEYS[1], 'changed', ARGV[2])\n"                     \
+    "  redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"                            \
     "elseif ARGV[7] ~= 'force' then\n"                                        \
     "  return r\n"                                                            \
     "end\n"                                                                   \
@@ -171,6 +172,7 @@
     "local r = {'ok', #out, table.concat(out, ',')}\n"                        \
     "if #out == 0 or ARGV[8] == 'dry' then return r end\n"                    \
     "redis.call('HSET', KEYS[1], 'changed', ARGV[3])\n"                       \
+    "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"                              \
     "redis.call('INCR', KEYS[3])\n"                                           \
     "audit(KEYS[4], KEYS[5], ARGV[7], 'suspend', ARGV[5], ARGV[6], ARGV[3],\n"\
     "  {'suspended', #out, 'credentials', r[3]})\n"                           \

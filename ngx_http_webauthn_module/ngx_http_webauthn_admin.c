@@ -1110,6 +1110,9 @@ ngx_http_webauthn_admin_changed(ngx_http_request_t *r, void *data,
         ngx_http_webauthn_out_str(&o, ad->grant.data, ad->grant.len);
         ngx_http_webauthn_out_raw(&o, ",\"grant_expires\":");
         ngx_http_webauthn_out_int(&o, ad->expires);
+
+        /* the answer has its copy; the code is shown once */
+        ngx_explicit_memzero(ad->grant.data, ad->grant.len);
     }
 
     ngx_http_webauthn_out_raw(&o, "}");
@@ -1121,12 +1124,6 @@ ngx_http_webauthn_admin_changed(ngx_http_request_t *r, void *data,
 
     ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
                                                              &o, NULL));
-
-    /* the code was shown once; the request pool may be reused */
-
-    if (ad->grant.len) {
-        ngx_explicit_memzero(ad->grant.data, ad->grant.len);
-    }
 }
 
 

@@ -88,6 +88,7 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "redis.call('SADD', KEYS[2], ARGV[3])\n"
       "redis.call('SADD', KEYS[4], ARGV[3])\n"
       "redis.call('HSET', KEYS[1], 'changed', ARGV[5])\n"
+      "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"
       "audit(KEYS[6], KEYS[7], ARGV[8], 'register', ARGV[6], ARGV[7],\n"
       "  ARGV[5], {'credential', ARGV[3], 'grant', grant and 1 or 0})\n"
       "return 'ok'\n", "" },
@@ -115,7 +116,8 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
      * once, so that two submissions of one assertion cannot both pass.
      * The session record is "<passkey id> <probation start>".  Clears the
      * failure count, and records the active set as last-known-good when
-     * it changed since the last snapshot.
+     * it changed since the last snapshot (the user's "ver" counts the
+     * changes: times in seconds cannot tell two changes in one second).
      * KEYS: passkey hash, epoch, session, user hash, active set,
      * snapshots, failures[, challenge]; ARGV: counter, now, session ttl,
      * passkey id, BS flag.
@@ -139,15 +141,15 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "  'bs', ARGV[5])\n"
       "redis.call('SET', KEYS[3], ARGV[4] .. ' ' .. p, 'EX', ARGV[3])\n"
       "redis.call('DEL', KEYS[7])\n"
-      "local u = redis.call('HMGET', KEYS[4], 'changed', 'snap')\n"
-      "local ch = u[1] or '0'\n"
-      "if u[2] ~= ch then\n"
+      "local u = redis.call('HMGET', KEYS[4], 'changed', 'snap', 'ver')\n"
+      "local ch, ver = u[1] or '0', u[3] or '0'\n"
+      "if u[2] ~= ver then\n"
       "  local ids = redis.call('SMEMBERS', KEYS[5])\n"
       "  table.sort(ids)\n"
       "  redis.call('LPUSH', KEYS[6],\n"
       "    ARGV[2] .. ' ' .. ch .. ' ' .. table.concat(ids, ','))\n"
       "  redis.call('LTRIM', KEYS[6], 0, 7)\n"
-      "  redis.call('HSET', KEYS[4], 'snap', ch)\n"
+      "  redis.call('HSET', KEYS[4], 'snap', ver)\n"
       "end\n"
       "return {'ok', redis.call('GET', KEYS[2]) or '0', p}\n", "" },
 
@@ -164,6 +166,7 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "redis.call('HSET', KEYS[2], 'revoked', ARGV[2])\n"
       "redis.call('INCR', KEYS[3])\n"
       "redis.call('HSET', KEYS[4], 'changed', ARGV[2])\n"
+      "redis.call('HINCRBY', KEYS[4], 'ver', 1)\n"
       "audit(KEYS[5], KEYS[6], ARGV[5], 'delete', ARGV[3], ARGV[4],\n"
       "  ARGV[2], {'credential', ARGV[1]})\n"
       "return 'ok'\n", "" },
@@ -244,6 +247,7 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "redis.call('INCR', KEYS[4])\n"
       "redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[4])\n"
       "redis.call('HSET', KEYS[1], 'changed', ARGV[1])\n"
+      "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"
       "audit(KEYS[9], KEYS[10], ARGV[7], 'reset', ARGV[5], ARGV[6],\n"
       "  ARGV[1], {'revoked', n, 'grant_expires', ARGV[1] + ARGV[4]},\n"
       "  ARGV[8])\n"

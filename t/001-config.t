@@ -745,3 +745,105 @@ hello
 --- no_error_log
 [emerg]
 [alert]
+
+
+
+=== TEST 63: the admin endpoint needs webauthn_admin_token
+--- http_config
+    webauthn_redis 127.0.0.1:6379;
+--- config
+    location /admin/ {
+        webauthn_endpoint admin;
+    }
+--- must_die
+--- error_log eval
+qr{"webauthn_endpoint admin" in location "/admin/" needs webauthn_admin_token, which is not configured}
+
+
+
+=== TEST 64: webauthn_admin_token is a location directive
+--- http_config
+    webauthn_admin_token $TEST_NGINX_HTML_DIR/admin.tokens;
+--- config
+--- user_files
+>>> admin.tokens
+ivr-7d3f0c1e5b9a4d2c8e6f1a3b5c7d9e0f
+--- must_die
+--- error_log
+"webauthn_admin_token" directive is not allowed here
+
+
+
+=== TEST 65: webauthn_lockout belongs in http or server, not in a location
+--- config
+    location /webauthn/ {
+        webauthn_lockout 3;
+    }
+--- must_die
+--- error_log
+"webauthn_lockout" directive is not allowed here
+
+
+
+=== TEST 66: control: the recovery directives where they belong, nginx starts
+--- http_config
+    webauthn_redis 127.0.0.1:6379;
+    webauthn_rp_id example.com;
+    webauthn_origin https://example.com;
+    webauthn_session_key $TEST_NGINX_HTML_DIR/session.keys;
+    webauthn_identity $http_x_user;
+    webauthn_lockout 3 window=10m backoff=60s max=10m;
+    webauthn_grant_ttl 1h;
+--- config
+    webauthn_grant_ttl 30m;
+    location = /hello.txt {
+        root $TEST_NGINX_HTML_DIR;
+    }
+    location /admin/ {
+        allow 127.0.0.1;
+        deny all;
+        webauthn_endpoint admin;
+        webauthn_admin_token $TEST_NGINX_HTML_DIR/admin.tokens;
+        webauthn_grant_ttl 15m;
+    }
+    location /vault/ {
+        webauthn_gate passkey;
+        webauthn_probation 1h;
+    }
+--- user_files
+>>> session.keys
+0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+>>> admin.tokens
+# the IVR
+
+ivr-7d3f0c1e5b9a4d2c8e6f1a3b5c7d9e0f
+>>> hello.txt
+hello
+--- request
+GET /hello.txt
+--- response_body
+hello
+--- no_error_log
+[emerg]
+[alert]
+
+
+
+=== TEST 67: control: webauthn_lockout off in a server, nginx starts
+--- http_config
+    webauthn_redis 127.0.0.1:6379;
+--- config
+    webauthn_lockout off;
+    location = /hello.txt {
+        root $TEST_NGINX_HTML_DIR;
+    }
+--- user_files
+>>> hello.txt
+hello
+--- request
+GET /hello.txt
+--- response_body
+hello
+--- no_error_log
+[emerg]
+[alert]

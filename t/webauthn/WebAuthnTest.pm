@@ -35,6 +35,13 @@ package WebAuthnTest;
 # failed step (a die in init would bail out the whole run): a step that
 # fails records a failed test and returns an empty value.
 #
+# Recovery (the admin API): wa_admin('POST', 'users/alice/reset', $token,
+# {reason => '...'}) calls it like an IVR would; wa_admin_actor($token) is
+# the audit actor of that token; wa_ukey('alice', 'lkg') a user's key,
+# wa_lkg('alice') and wa_audit() the snapshots and the audit stream as
+# Perl data; $client->register(grant => $code) enrols with a grant; a
+# failed login on purpose: $client->login(corrupt => 1, expect => 403).
+#
 # Environment: TEST_NGINX_SERVER_PORT (1984), TEST_NGINX_REDIS_PORT and
 # TEST_NGINX_REDIS_DIR (set by scripts/with-redis.sh),
 # TEST_NGINX_REDIS_TIMEOUT (300ms, 2s under valgrind), WA_SOFTAUTH (the
@@ -45,6 +52,7 @@ use strict;
 use warnings;
 
 use Cwd ();
+use Digest::SHA ();
 use File::Temp ();
 use IO::Select ();
 use IO::Socket::INET ();
@@ -89,12 +97,17 @@ our %Paths = (
     logout           => '/webauthn/logout',
 );
 
+# where wa_admin() finds the admin API (webauthn_endpoint admin) when it is
+# given a path relative to it ("users/alice/reset")
+our $AdminPrefix = '/admin/';
+
 our $Timeout = 5;
 
 our @EXPORT = qw(
     wa_begin wa_client wa_name wa_redis wa_redis_ping wa_redis_stop
     wa_redis_start wa_concurrent wa_retry wa_json wa_to_json wa_b64url
     wa_b64url_decode wa_softauth wa_tamper wa_basic wa_redis_timeout_ms
+    wa_admin wa_admin_actor wa_ukey wa_redis_json wa_audit wa_lkg
 );
 
 # where the runners evaluate --- init: the real Test::Nginx in
@@ -388,6 +401,85 @@ sub nginx_connected {
                   split /\n/, wa_redis('client', 'list');
 }
 
+# The key of a user's record in the store: wa:{u:<base64url of the user
+# name>}:SUFFIX (docs/http-api.md, "Store layout")
+sub wa_ukey {
+    my ($user, $suffix) = @_;
+    return 'wa:{u:' . wa_b64url($user) . '}' . (defined $suffix ? ":$suffix"
+                                                                 : '');
+}
+
+# Runs one Redis command through a Lua script that returns its reply as
+# JSON (cjson), so that nested replies (XRANGE) keep their structure; the
+# decoded reply, an empty list for an empty one (cjson writes "{}"), undef
+# for a nil reply or an error.
+sub wa_redis_json {
+    my @cmd = @_;
+
+    my $out = wa_redis('EVAL', 'return cjson.encode(redis.call(unpack(ARGV)))',
+                       0, @cmd);
+
+    my $v = wa_json($out);
+
+    return [] if ref $v eq 'HASH' && !%$v;
+    return undef if JSON::PP::is_bool($v);    # a nil reply: false
+
+    return $v;
+}
+
+# The entries of the audit stream (XRANGE wa:audit - +), oldest first:
+# each a hash of its fields and "id", the stream id.
+sub wa_audit {
+    my $key = shift // 'wa:audit';
+
+    my $r = wa_redis_json('XRANGE', $key, '-', '+');
+
+    my @entries;
+
+    for my $e (ref $r eq 'ARRAY' ? @$r : ()) {
+        next if ref $e ne 'ARRAY';
+
+        my ($id, $fields) = @$e;
+        my @f = ref $fields eq 'ARRAY' ? @$fields : ();
+        my %h;
+
+        while (@f) {
+            my ($k, $v) = splice @f, 0, 2;
+            $h{$k} = $v;
+        }
+
+        $h{id} = $id;
+
+        push @entries, \%h;
+    }
+
+    return @entries;
+}
+
+# The last-known-good snapshots of a user (LRANGE wa:{u:U}:lkg 0 -1),
+# newest first: each {raw, taken, changed, ids => [...]}, with undef
+# members when an entry is not "TAKEN CHANGED ID,ID,...".
+sub wa_lkg {
+    my $user = shift;
+
+    my $r = wa_redis_json('LRANGE', wa_ukey($user, 'lkg'), 0, -1);
+
+    my @snaps;
+
+    for my $raw (ref $r eq 'ARRAY' ? @$r : ()) {
+        my %s = (raw => $raw);
+
+        if ($raw =~ /^(\d+) (\d+) ([A-Za-z0-9_-]+(?:,[A-Za-z0-9_-]+)*)?$/) {
+            @s{qw(taken changed)} = ($1, $2);
+            $s{ids} = [split /,/, $3 // ''];
+        }
+
+        push @snaps, \%s;
+    }
+
+    return @snaps;
+}
+
 # webauthn_redis timeout=: the suites write timeout=$TEST_NGINX_REDIS_TIMEOUT
 sub wa_redis_timeout_ms {
     my $t = $ENV{TEST_NGINX_REDIS_TIMEOUT} // '300ms';
@@ -619,6 +711,40 @@ sub wa_client {
     return WebAuthnTest::Client->new(@_);
 }
 
+# A request to the admin API (webauthn_endpoint admin): the path absolute,
+# or relative to $AdminPrefix ("users/alice/reset"); the token sent as
+# "Authorization: Bearer TOKEN" (none when undef); the body text, or data
+# sent as JSON (none when undef: a POST then says "Content-Length: 0", as
+# most HTTP clients do).  Options: headers (more header lines),
+# content_type (instead of application/json), no_length => 1 (a POST
+# without a body and without Content-Length).  Returns the response
+# (WebAuthnTest::Response).
+sub wa_admin {
+    my ($method, $path, $token, $body, %o) = @_;
+
+    $path = $AdminPrefix . $path if $path !~ m{^/};
+
+    my @h;
+    push @h, "Authorization: Bearer $token" if defined $token;
+    push @h, @{ $o{headers} // [] };
+    push @h, 'Content-Length: 0'
+        if !defined $body && $method eq 'POST' && !$o{no_length}
+           && !grep { /^Content-Length:/i } @h;
+
+    my $client = WebAuthnTest::Client->new(undef, identity => 0);
+
+    return $client->request($method, $path, body => $body, headers => \@h,
+                            defined $o{content_type}
+                            ? (content_type => $o{content_type}) : ());
+}
+
+# The audit "actor" of the admin calls made with a token: "admin:" and the
+# first 8 hex digits of the token's SHA-256
+sub wa_admin_actor {
+    my $token = shift;
+    return 'admin:' . substr(Digest::SHA::sha256_hex($token), 0, 8);
+}
+
 
 package WebAuthnTest::Response;
 
@@ -694,6 +820,8 @@ package WebAuthnTest::Client;
 #   wa_client('alice', headers => [...])  other identity headers, such as
 #                                         "Authorization: Basic ..."
 #   wa_client('alice', identity => 0)     no identity (passkey-first)
+#   wa_client('alice', paths => {...})    endpoints at other paths than
+#                                         %WebAuthnTest::Paths (set_paths)
 
 sub new {
     my ($class, $user, %o) = @_;
@@ -711,10 +839,24 @@ sub new {
         jar     => {},
         creds   => [],
         cred    => undef,
+        paths   => { %{ $o{paths} // {} } },
     }, $class;
 }
 
 sub user { $_[0]{user} }
+
+# the path of an endpoint for this client: its own, or %Paths'
+sub path {
+    my ($self, $name) = @_;
+    return $self->{paths}{$name} // $WebAuthnTest::Paths{$name};
+}
+
+# other paths for some endpoints ({register_options => '/open/...'}); with
+# no argument, back to %WebAuthnTest::Paths
+sub set_paths {
+    my ($self, $paths) = @_;
+    $self->{paths} = { %{ $paths // {} } };
+}
 
 sub name {
     my $self = shift;
@@ -860,11 +1002,13 @@ sub expect {
 
 # ---- registration ---------------------------------------------------------
 
+# register_options: body {}, or {"grant": CODE} with grant => CODE
 sub register_options {
     my ($self, %o) = @_;
 
-    return $self->post($WebAuthnTest::Paths{register_options},
-                       $o{body} // {}, %o);
+    my $body = $o{body} // (defined $o{grant} ? { grant => $o{grant} } : {});
+
+    return $self->post($self->path('register_options'), $body, %o);
 }
 
 # The RegistrationResponseJSON that the software authenticator makes for
@@ -928,13 +1072,18 @@ sub attestation {
 }
 
 # The whole registration: register_options (200), the authenticator,
-# register (201, unless expect => CODE).  Options: those of attestation.
+# register (201, unless expect => CODE).  Options: grant (an enrolment
+# grant for register_options), options_body, and those of attestation.
 # Returns the passkey (undef when a step failed); in list context also
 # the register response.
 sub register {
     my ($self, %o) = @_;
 
-    my $opts = $self->register_options;
+    my %ro;
+    $ro{grant} = $o{grant} if defined $o{grant};
+    $ro{body} = $o{options_body} if defined $o{options_body};
+
+    my $opts = $self->register_options(%ro);
 
     if (!$self->expect($opts, 200, 'register_options')) {
         return wantarray ? (undef, $opts) : undef;
@@ -944,7 +1093,7 @@ sub register {
 
     return wantarray ? (undef, $opts) : undef if !$cred;
 
-    my $res = $self->post($WebAuthnTest::Paths{register}, $json);
+    my $res = $self->post($self->path('register'), $json);
 
     my $want = $o{expect} // 201;
 
@@ -963,7 +1112,7 @@ sub login_options {
 
     my $body = $o{body} // (defined $o{user} ? { user => $o{user} } : {});
 
-    return $self->post($WebAuthnTest::Paths{login_options}, $body, %o);
+    return $self->post($self->path('login_options'), $body, %o);
 }
 
 # The AuthenticationResponseJSON of the software authenticator for the
@@ -1025,7 +1174,7 @@ sub login {
 
     my $json = $self->assertion($opts, %o);
 
-    my $res = $self->post($WebAuthnTest::Paths{login}, $json);
+    my $res = $self->post($self->path('login'), $json);
 
     $self->expect($res, $o{expect} // 200, 'login');
 
@@ -1035,13 +1184,13 @@ sub login {
 sub logout {
     my ($self, %o) = @_;
 
-    return $self->post($WebAuthnTest::Paths{logout}, $o{body} // {}, %o);
+    return $self->post($self->path('logout'), $o{body} // {}, %o);
 }
 
 sub credentials {
     my ($self, %o) = @_;
 
-    return $self->request('GET', $WebAuthnTest::Paths{credentials}, %o);
+    return $self->request('GET', $self->path('credentials'), %o);
 }
 
 
