@@ -1897,6 +1897,11 @@ ngx_http_webauthn_login_done(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_out_str(&o, ep->user.data, ep->user.len);
     ngx_http_webauthn_out_raw(&o, ",\"credential\":");
     ngx_http_webauthn_out_str(&o, ep->cred_id.data, ep->cred_id.len);
+
+    /* for PublicKeyCredential.signalAllAcceptedCredentials() */
+    ngx_http_webauthn_out_raw(&o, ",\"userHandle\":");
+    ngx_http_webauthn_out_str(&o, ep->handle.data, ep->handle.len);
+
     ngx_http_webauthn_out_raw(&o, ",\"level\":\"passkey\",\"expiresAt\":");
     ngx_http_webauthn_out_int(&o, s.expires);
     ngx_http_webauthn_out_raw(&o, "}");

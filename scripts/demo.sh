@@ -8,8 +8,14 @@
 #
 # Environment: DEMO_PORT (8080, the site), DEMO_APP_PORT (8081, the
 # application behind it), DEMO_REDIS_PORT (6390), BUILD (build),
+# DEMO_DIR (BUILD/demo: the prefix, logs, Redis data and secrets),
+# DEMO_USERS ("demo": the password users, each with its name as password),
+# DEMO_MAKE (yes: build the module first; no: use the one in BUILD),
 # DEMO_NGINX (/usr/sbin/nginx; not NGINX, which nginx itself reads as a
 # list of inherited sockets).
+#
+# The admin API's bearer token is made at the first start and kept in
+# DEMO_DIR/conf/admin.tokens (mode 600).
 
 set -eu
 
@@ -22,7 +28,7 @@ case $BUILD in
 *)  build=$root/$BUILD ;;
 esac
 
-demo=$build/demo
+demo=${DEMO_DIR:-$build/demo}
 port=${DEMO_PORT:-8080}
 app_port=${DEMO_APP_PORT:-8081}
 redis_port=${DEMO_REDIS_PORT:-6390}
@@ -59,11 +65,17 @@ for p in "$port" "$app_port" "$redis_port"; do
     fi
 done
 
-make --no-print-directory -C "$root" BUILD="$build" module
+[ "${DEMO_MAKE:-yes}" = no ] \
+    || make --no-print-directory -C "$root" BUILD="$build" module
+if [ ! -f "$module" ]; then
+    echo "demo: no $module: make module" >&2
+    exit 1
+fi
 
 mkdir -p "$demo/conf" "$demo/logs" "$demo/redis" "$demo/tmp"
 rm -rf "$demo/html"
 cp -R examples/demo/html "$demo/html"
+cp client/webauthn.js "$demo/html/webauthn.js"
 sed -i "s/@PORT@/$port/g" "$demo/html/index.html"
 
 # secrets are made once and kept, so that sessions survive a restart
@@ -74,9 +86,9 @@ sed -i "s/@PORT@/$port/g" "$demo/html/index.html"
     [ -s "$demo/conf/admin.tokens" ] \
         || openssl rand -hex 32 > "$demo/conf/admin.tokens"
 )
-[ -s "$demo/conf/htpasswd" ] \
-    || printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" \
-           > "$demo/conf/htpasswd"
+for u in ${DEMO_USERS:-demo}; do
+    printf '%s:%s\n' "$u" "$(openssl passwd -apr1 "$u")"
+done > "$demo/conf/htpasswd"
 
 sed -e "s#@MODULE@#$module#g" \
     -e "s#@PORT@#$port#g" \
@@ -112,6 +124,8 @@ demo: running
   logs      $demo/logs/  (error.log, access.log, redis.log)
   config    $demo/conf/nginx.conf
   redis     redis-cli -p $redis_port
-  stop      scripts/demo.sh stop
+  admin     curl -H "Authorization: Bearer \$(cat $demo/conf/admin.tokens)" \\
+                 http://127.0.0.1:$port/webauthn-admin/users/demo
+  stop      ${DEMO_DIR:+DEMO_DIR=$demo }scripts/demo.sh stop
 
 EOT

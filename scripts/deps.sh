@@ -18,7 +18,19 @@ PACKAGES="
     perl libtest-base-perl
     clang libclang-rt-14-dev valgrind
     curl openssl jq
+    chromium fonts-ipafont-gothic
 "
+
+# the browser test (tests/browser) runs on node 18 or newer with npm: the
+# Debian packages, unless a node of its own is on the PATH already (from
+# NodeSource, say, whose nodejs package carries npm)
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null \
+             || echo 0)
+if [ "$node_major" -lt 18 ]; then
+    PACKAGES="$PACKAGES nodejs npm"
+elif ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES npm"
+fi
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null \

@@ -59,7 +59,7 @@ POST /webauthn/login
 Content-Type: application/json
 Cache-Control: no-store
 --- raw_response_headers_like: \r\nSet-Cookie: webauthn_session=v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?=[^\r\n]*; Path=/(?:;|\r|$))(?=[^\r\n]*; Max-Age=1800(?:;|\r|$))(?=[^\r\n]*; HttpOnly(?:;|\r|$))(?=[^\r\n]*; Secure(?:;|\r|$))(?=[^\r\n]*; SameSite=Strict(?:;|\r|$))
---- response_body_like: ^\{(?=.*"status":"ok")(?=.*"user":"alice")(?=.*"credential":"[A-Za-z0-9_-]{43}")(?=.*"level":"passkey")(?=.*"expiresAt":\d{10}[,}]).*\}$
+--- response_body_like: ^\{(?=.*"status":"ok")(?=.*"user":"alice")(?=.*"credential":"[A-Za-z0-9_-]{43}")(?=.*"userHandle":"[A-Za-z0-9_-]{43}")(?=.*"level":"passkey")(?=.*"expiresAt":\d{10}[,}]).*\}$
 --- no_error_log
 [alert]
 [emerg]
