@@ -29,6 +29,7 @@ include mk/unit.mk
 include mk/tests.mk
 include mk/fuzz.mk
 include mk/bench.mk
+include mk/admin.mk
 include mk/browser.mk
 
 deps:

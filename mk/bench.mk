@@ -23,6 +23,18 @@
 # rates and p50/p99, and ends with "gate ratio: N.NN" (gated / plain),
 # "ceremony ratio: N.NN" (ceremonies / openssl verify/s) and
 # "rss growth: N KiB".
+#
+#   make bench-rollback [BENCH_ROLLBACK_USERS=1000000]
+#                       [BENCH_ROLLBACK_REDIS_PORT=6392]
+#                       [BENCH_ROLLBACK_BATCH=32]
+#
+# tools/webauthn-admin rollback over BENCH_ROLLBACK_USERS users, every one
+# of them changed after the time given (the worst case), in a private
+# Redis pinned to CPU 0, the tool on CPU 1 (scripts/bench-rollback.sh);
+# the users are written by build/bench/bench_rollback through
+# `redis-cli --pipe` first (not timed).  Meanwhile the same helper PINGs
+# the Redis every millisecond from another connection.  Ends with
+# "rollback users/s: N" and "max other-client latency: N ms".
 
 BENCH_SECONDS ?= 5
 BENCH_CPU     ?= 1
@@ -31,7 +43,7 @@ BENCH_ROUNDS  ?= 5
 BENCH_CFLAGS  ?= -O2 -g
 BENCH_DIR     := $(BUILD)/bench
 
-.PHONY: bench-core bench-gate
+.PHONY: bench-core bench-gate bench-rollback
 
 BENCH_GATE_SECONDS    ?= 10
 BENCH_GATE_ROUNDS     ?= 5
@@ -63,3 +75,17 @@ bench-gate: $(MODULE_SO) $(BENCH_DIR)/bench_gate
 	BENCH_GATE_REDIS_PORT=$(BENCH_GATE_REDIS_PORT) \
 	BENCH_GATE_NGINX=$(NGX_BINARY) \
 	    sh scripts/bench-gate.sh
+
+BENCH_ROLLBACK_USERS      ?= 1000000
+BENCH_ROLLBACK_REDIS_PORT ?= 6392
+BENCH_ROLLBACK_BATCH      ?= 32
+
+$(BENCH_DIR)/bench_rollback: bench/bench_rollback.c mk/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(WARN) -o $@ $< -lhiredis
+
+bench-rollback: $(WA_ADMIN) $(BENCH_DIR)/bench_rollback
+	BUILD=$(BUILD) BENCH_ROLLBACK_USERS=$(BENCH_ROLLBACK_USERS) \
+	BENCH_ROLLBACK_REDIS_PORT=$(BENCH_ROLLBACK_REDIS_PORT) \
+	BENCH_ROLLBACK_BATCH=$(BENCH_ROLLBACK_BATCH) \
+	    sh scripts/bench-rollback.sh

@@ -1,4 +1,5 @@
-# Process helpers shared by scripts/demo.sh and scripts/bench-gate.sh:
+# Process helpers shared by scripts/demo.sh, scripts/bench-gate.sh and
+# scripts/bench-rollback.sh:
 # each runs a private nginx and Redis from one directory with the layout
 # DIR/logs/nginx.pid and DIR/redis/redis.pid.  Sourced, not run.
 
@@ -48,4 +49,24 @@ port_busy() {
     else
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
     fi
+}
+
+# the build directory, absolute: $BUILD (default build) below $1, the root
+build_dir() {
+    case ${BUILD:-build} in
+    /*) echo "${BUILD:-build}" ;;
+    *)  echo "$1/${BUILD:-build}" ;;
+    esac
+}
+
+# waits up to 5 s for the Redis of pid file $2 to answer PING on port $1
+redis_wait() {
+    i=0
+    until redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG \
+            && alive "$2"
+    do
+        i=$((i + 1))
+        [ $i -le 50 ] || return 1
+        sleep 0.1
+    done
 }
