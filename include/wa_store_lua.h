@@ -147,7 +147,7 @@
  *       5 audit stream.
  * ARGV: 1 from, 2 until (registered before), 3 now, 4 key prefix of the
  *       passkey hashes, 5 user, 6 actor, 7 stream cap, 8 mode: "apply"
- *       or "dry".
+ *       or "dry", 9 (optional) the operator's note for the audit entry.
  * Returns {"ok", suspended, ids suspended, comma-separated} or
  *         {"user_unknown"}.
  */
@@ -175,7 +175,7 @@
     "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"                              \
     "redis.call('INCR', KEYS[3])\n"                                           \
     "audit(KEYS[4], KEYS[5], ARGV[7], 'suspend', ARGV[5], ARGV[6], ARGV[3],\n"\
-    "  {'suspended', #out, 'credentials', r[3]})\n"                           \
+    "  {'suspended', #out, 'credentials', r[3]}, ARGV[9])\n"                  \
     "return r\n"
 
 

@@ -79,6 +79,8 @@ static const char  usage_text[] =
 "  --db N                the database to SELECT (0)\n"
 "  --password-file F     AUTH with the first line of F\n"
 "  --actor NAME          who acts, in audit entries (cli:$USER)\n"
+"  --reason TEXT         the operator's note in the audit entries of\n"
+"                        rollback and suspend (at most 256 bytes)\n"
 "  --audit-maxlen N      cap of the audit stream (1000000)\n"
 "  --now TIME            the time written (default: the clock)\n"
 "  --progress            progress on stderr even when it is no tty\n"
@@ -109,6 +111,7 @@ typedef struct {
     long         db;
     const char  *password_file;
     const char  *actor;
+    const char  *reason;
     long long    audit_maxlen;
     int64_t      now;
     cmd_e        cmd;
@@ -1828,6 +1831,7 @@ rollback_key(walk_t *w, const ukey_t *k, item_t *it)
     cb_str(w->cb, w->now);
     user_argv(w, k, it, name, 1);
     cb_num(w->cb, cf->since);
+    cb_str(w->cb, cf->reason ? cf->reason : "");
     return 1;
 }
 
@@ -1896,6 +1900,7 @@ suspend_key(walk_t *w, const ukey_t *k, item_t *it)
     cb_num(w->cb, cf->before);
     cb_str(w->cb, w->now);
     user_argv(w, k, it, name, 1);
+    cb_str(w->cb, cf->reason ? cf->reason : "");
     return 1;
 }
 
@@ -3198,7 +3203,8 @@ run_init(run_t *run, const conf_t *cf)
 /* ---- options ---------------------------------------------------------- */
 
 enum {
-    O_REDIS = 256, O_DB, O_PASSWORD_FILE, O_ACTOR, O_AUDIT_MAXLEN, O_NOW,
+    O_REDIS = 256, O_DB, O_PASSWORD_FILE, O_ACTOR, O_REASON, O_AUDIT_MAXLEN,
+    O_NOW,
     O_PROGRESS, O_VERBOSE, O_HELP, O_CHANGED_SINCE, O_REG_SINCE,
     O_REG_BEFORE, O_DRY_RUN, O_STATE, O_BATCH, O_OUTPUT, O_INPUT, O_END
 };
@@ -3220,6 +3226,7 @@ static const struct option  longopts[] = {
     { "db", required_argument, NULL, O_DB },
     { "password-file", required_argument, NULL, O_PASSWORD_FILE },
     { "actor", required_argument, NULL, O_ACTOR },
+    { "reason", required_argument, NULL, O_REASON },
     { "audit-maxlen", required_argument, NULL, O_AUDIT_MAXLEN },
     { "now", required_argument, NULL, O_NOW },
     { "progress", no_argument, NULL, O_PROGRESS },
@@ -3287,6 +3294,7 @@ parse_option(conf_t *cf, int opt, const char *arg, unsigned *seen)
     case O_REDIS:         cf->redis = arg; break;
     case O_PASSWORD_FILE: cf->password_file = arg; break;
     case O_ACTOR:         cf->actor = arg; break;
+    case O_REASON:        cf->reason = arg; break;
     case O_PROGRESS:      cf->progress = 1; break;
     case O_VERBOSE:       cf->verbose = 1; break;
     case O_DRY_RUN:       cf->dry_run = 1; break;
@@ -3398,6 +3406,9 @@ parse_args(conf_t *cf, int argc, char **argv, char *actor, size_t size)
     }
     if (*cf->actor == '\0') {
         return fail_usage("--actor: a name is needed");
+    }
+    if (cf->reason && strlen(cf->reason) > 256) {
+        return fail_usage("--reason: at most 256 bytes");
     }
     if (isatty(STDERR_FILENO)) {
         cf->progress = 1;

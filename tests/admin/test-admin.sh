@@ -190,6 +190,8 @@ run "no command" 2
 said "no command: the usage text" "usage: webauthn-admin"
 run "unknown command" 2 frobnicate
 run "unknown option" 2 stats --frobnicate
+run "--reason over 256 bytes" 2 rollback --changed-since "$T" \
+    --reason "$(printf '%0257d' 0)"
 run "rollback without --changed-since" 2 rollback
 run "TIME: a word" 2 rollback --changed-since yesterday
 said "TIME: a clear message" '"yesterday" is not a TIME'
@@ -291,7 +293,7 @@ fi
 
 # -- rollback
 
-run "rollback" 0 rollback --changed-since "$T_ISO"
+run "rollback" 0 rollback --changed-since "$T_ISO" --reason incident-42
 # shellcheck disable=SC2086
 counts "rollback: counts" dry_run=no interrupted=no $want_rb
 if [ "$(digest)" != "$digest_before" ]; then
@@ -322,7 +324,7 @@ check "rollback: the audit entries" \
         p == "user" && e == "rollback" { print } { p = $0 }' \
        | sort | tr '\n' ' ')" "alice carol gina "
 check "rollback: the audit entry's actor and details" "$(audit_entry gina)" \
-    "event rollback user gina actor test time 1900000000 restored 0 removed 1 skipped 0 snapshot 1799999990 credentials RzE"
+    "event rollback user gina actor test time 1900000000 restored 0 removed 1 skipped 0 snapshot 1799999990 credentials RzE reason incident-42"
 check "rollback: the user's event list" \
     "$(cli LINDEX "$(ukey alice events)" 0 | jq -r .event)" rollback
 export_sorted >"$tmp/after.jsonl"
@@ -392,7 +394,7 @@ counts "suspend --dry-run: counts" dry_run=yes users_scanned=7 \
     users_suspended=3 credentials_suspended=3
 check "suspend --dry-run: nothing written" "$(digest)" "$digest_before"
 run "suspend" 0 suspend --registered-since "$T_ISO" \
-    --registered-before $((T + 60))
+    --registered-before $((T + 60)) --reason incident-42
 counts "suspend: counts" dry_run=no users_scanned=7 users_suspended=3 \
     credentials_suspended=3 users_failed=0
 check "suspend: the passkeys" \
@@ -403,7 +405,7 @@ check "suspend: the session epochs" \
        | tr '\n' ' ')" "1 1 1  "
 check "suspend: one audit entry per user" "$(cli XLEN wa:audit)" 10
 check "suspend: the audit entry" "$(audit_entry gina)" \
-    "event suspend user gina actor test time 1900000000 suspended 1 credentials RzI"
+    "event suspend user gina actor test time 1900000000 suspended 1 credentials RzI reason incident-42"
 digest_su=$(digest)
 run "suspend again" 0 suspend --registered-since "$T_ISO" \
     --registered-before $((T + 60))
