@@ -55,8 +55,6 @@ static ngx_int_t ngx_http_webauthn_admin_unauthorized(ngx_http_request_t *r,
     ngx_uint_t wrong);
 static ngx_int_t ngx_http_webauthn_admin_path(ngx_http_request_t *r,
     ngx_http_webauthn_admin_t *ad);
-static ngx_int_t ngx_http_webauthn_admin_reject(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message);
 static void ngx_http_webauthn_admin_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webauthn_admin_parse(ngx_http_request_t *r,
     ngx_http_webauthn_admin_t *ad, ngx_str_t *body);
@@ -146,7 +144,7 @@ ngx_http_webauthn_admin_handler(ngx_http_request_t *r)
             if (r->headers_in.content_length_n
                 > NGX_HTTP_WEBAUTHN_ADMIN_BODY_MAX)
             {
-                return ngx_http_webauthn_admin_reject(r,
+                return ngx_http_webauthn_reject(r,
                            NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                            "payload_too_large",
                            "the request body is too large");
@@ -163,23 +161,17 @@ ngx_http_webauthn_admin_handler(ngx_http_request_t *r)
         }
     }
 
-    if (ngx_http_webauthn_add_header(r, "Allow", &allow) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_webauthn_admin_reject(r, NGX_HTTP_NOT_ALLOWED,
-                                          "method_not_allowed",
-                                          "this method is not allowed here");
+    return ngx_http_webauthn_not_allowed(r, &allow);
 }
 
 
 /*
- * Authorization: Bearer <token>, one of webauthn_admin_token's.  Both
- * sides are compared as SHA-256 digests in constant time, and every
- * configured token is tried, so that neither a token's length nor its
- * place in the file shows in the timing.  The actor of the audit entries
- * is named by the first four bytes of the token's digest, never by the
- * token.
+ * Authorization: Bearer <token>, one of webauthn_admin_token's.  The
+ * configuration keeps the tokens' SHA-256 digests; the given token's is
+ * compared with each of them in constant time, every one tried, so that
+ * neither a token's length nor its place in the file shows in the timing.
+ * The actor of the audit entries is named by the first four bytes of the
+ * token's digest, never by the token.
  */
 
 static ngx_int_t
@@ -193,9 +185,6 @@ ngx_http_webauthn_admin_auth(ngx_http_request_t *r,
     ngx_table_elt_t               *h;
     ngx_http_webauthn_loc_conf_t  *wlcf;
     u_char                         given[EVP_MAX_MD_SIZE];
-    u_char                         known[EVP_MAX_MD_SIZE];
-
-    static u_char  hex[] = "0123456789abcdef";
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
@@ -234,16 +223,9 @@ ngx_http_webauthn_admin_auth(ngx_http_request_t *r,
     t = wlcf->admin_tokens->elts;
 
     for (i = 0; i < wlcf->admin_tokens->nelts; i++) {
-        if (EVP_Digest(t[i].data, t[i].len, known, &len, EVP_sha256(), NULL)
-            != 1)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        match |= (CRYPTO_memcmp(given, known, len) == 0);
+        match |= (t[i].len == len
+                  && CRYPTO_memcmp(given, t[i].data, len) == 0);
     }
-
-    ngx_explicit_memzero(known, sizeof(known));
 
     if (!match) {
         return ngx_http_webauthn_admin_unauthorized(r, 1);
@@ -255,11 +237,7 @@ ngx_http_webauthn_admin_auth(ngx_http_request_t *r,
     }
 
     p = ngx_cpymem(ad->actor.data, "admin:", sizeof("admin:") - 1);
-
-    for (i = 0; i < 4; i++) {
-        *p++ = hex[given[i] >> 4];
-        *p++ = hex[given[i] & 0xf];
-    }
+    p = ngx_hex_dump(p, given, 4);
 
     ad->actor.len = p - ad->actor.data;
 
@@ -292,10 +270,10 @@ ngx_http_webauthn_admin_unauthorized(ngx_http_request_t *r, ngx_uint_t wrong)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_webauthn_admin_reject(r, NGX_HTTP_UNAUTHORIZED,
-                                          "unauthorized",
-                                          "a valid admin bearer token is "
-                                          "required");
+    return ngx_http_webauthn_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                    "unauthorized",
+                                    "a valid admin bearer token is "
+                                    "required");
 }
 
 
@@ -370,10 +348,10 @@ ngx_http_webauthn_admin_path(ngx_http_request_t *r,
     ad->user.len = dst - ad->user.data;
 
     if (ad->user.len == 0 || ad->user.len > NGX_HTTP_WEBAUTHN_USER_MAX) {
-        return ngx_http_webauthn_admin_reject(r, NGX_HTTP_BAD_REQUEST,
-                                              "malformed_request",
-                                              "the user name is empty or "
-                                              "longer than 256 bytes");
+        return ngx_http_webauthn_reject(r, NGX_HTTP_BAD_REQUEST,
+                                        "malformed_request",
+                                        "the user name is empty or "
+                                        "longer than 256 bytes");
     }
 
     /* UTF-8 without control characters: it goes into JSON and logs */
@@ -384,10 +362,10 @@ ngx_http_webauthn_admin_path(ngx_http_request_t *r,
         c = ngx_http_webauthn_utf8_next(&p, ad->user.data + ad->user.len);
 
         if (c == NGX_HTTP_WEBAUTHN_UTF8_INVALID || c < 0x20 || c == 0x7f) {
-            return ngx_http_webauthn_admin_reject(r, NGX_HTTP_BAD_REQUEST,
-                                                  "malformed_request",
-                                                  "the user name is not "
-                                                  "printable UTF-8");
+            return ngx_http_webauthn_reject(r, NGX_HTTP_BAD_REQUEST,
+                                            "malformed_request",
+                                            "the user name is not "
+                                            "printable UTF-8");
         }
     }
 
@@ -395,28 +373,10 @@ ngx_http_webauthn_admin_path(ngx_http_request_t *r,
 
 not_found:
 
-    return ngx_http_webauthn_admin_reject(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                          "no such admin resource: use "
-                                          "users/<user>[/reset|rollback|"
-                                          "grant|unlock]");
-}
-
-
-/* a refusal before the body is read: the body is discarded */
-
-static ngx_int_t
-ngx_http_webauthn_admin_reject(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    return ngx_http_webauthn_send_error(r, status, code, message, "none");
+    return ngx_http_webauthn_reject(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                    "no such admin resource: use "
+                                    "users/<user>[/reset|rollback|"
+                                    "grant|unlock]");
 }
 
 
@@ -744,11 +704,8 @@ ngx_http_webauthn_admin_new_grant(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_webauthn_grant_digest(ngx_str_t *code, u_char *hex)
 {
-    u_char        *p;
-    unsigned int   i, len;
-    u_char         md[EVP_MAX_MD_SIZE];
-
-    static u_char  digits[] = "0123456789abcdef";
+    unsigned int  len;
+    u_char        md[EVP_MAX_MD_SIZE];
 
     if (EVP_Digest(code->data, code->len, md, &len, EVP_sha256(), NULL) != 1
         || len * 2 != NGX_HTTP_WEBAUTHN_GRANT_DIGEST_LEN)
@@ -756,12 +713,7 @@ ngx_http_webauthn_grant_digest(ngx_str_t *code, u_char *hex)
         return NGX_ERROR;
     }
 
-    p = hex;
-
-    for (i = 0; i < len; i++) {
-        *p++ = digits[md[i] >> 4];
-        *p++ = digits[md[i] & 0xf];
-    }
+    (void) ngx_hex_dump(hex, md, len);
 
     return NGX_OK;
 }

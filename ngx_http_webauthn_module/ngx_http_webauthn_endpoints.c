@@ -325,24 +325,12 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
     default:
         /* transaction_options, metrics, telemetry: later releases */
 
-        rc = ngx_http_discard_request_body(r);
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_webauthn_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+        return ngx_http_webauthn_reject(r, NGX_HTTP_NOT_IMPLEMENTED,
                    "not_implemented",
-                   "this endpoint is not available in this release", "none");
+                   "this endpoint is not available in this release");
     }
 
     if (!(r->method & allowed)) {
-        rc = ngx_http_discard_request_body(r);
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
         if (allowed == NGX_HTTP_POST) {
             ngx_str_set(&allow, "POST");
 
@@ -350,13 +338,7 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
             ngx_str_set(&allow, "GET, DELETE");
         }
 
-        if (ngx_http_webauthn_add_header(r, "Allow", &allow) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_webauthn_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                   "method_not_allowed", "this method is not allowed here",
-                   "none");
+        return ngx_http_webauthn_not_allowed(r, &allow);
     }
 
     ctx = ngx_http_webauthn_get_ctx(r);
@@ -367,15 +349,9 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
     if (r->headers_in.content_length_n
         > (off_t) ngx_http_webauthn_body_max(wlcf))
     {
-        rc = ngx_http_discard_request_body(r);
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_webauthn_send_error(r,
-                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                   "the request body is too large", "none");
+        return ngx_http_webauthn_reject(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "payload_too_large",
+                                        "the request body is too large");
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_webauthn_ep_body);
@@ -385,6 +361,42 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * A refusal before the body is read (the body is discarded), for a
+ * content handler to return.
+ */
+
+ngx_int_t
+ngx_http_webauthn_reject(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_webauthn_send_error(r, status, code, message, "none");
+}
+
+
+/* 405 method_not_allowed with the Allow header */
+
+ngx_int_t
+ngx_http_webauthn_not_allowed(ngx_http_request_t *r, ngx_str_t *allow)
+{
+    if (ngx_http_webauthn_add_header(r, "Allow", allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webauthn_reject(r, NGX_HTTP_NOT_ALLOWED,
+                                    "method_not_allowed",
+                                    "this method is not allowed here");
 }
 
 
@@ -887,8 +899,6 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ep_t *ep = data;
 
-    ngx_str_t                      handle;
-
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 4
         || reply->element[1]->type != REDIS_REPLY_ARRAY)
@@ -899,9 +909,8 @@ ngx_http_webauthn_register_options_user(ngx_http_request_t *r, void *data,
 
     ep->n_creds = reply->element[1]->elements;
 
-    if (ngx_http_webauthn_reply_str(reply->element[0], &handle) == NGX_OK
-        && ngx_http_webauthn_reply_dup(r, reply->element[0], &ep->handle)
-           != NGX_OK)
+    if (ngx_http_webauthn_reply_dup(r, reply->element[0], &ep->handle)
+        == NGX_ERROR)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1565,14 +1574,11 @@ ngx_http_webauthn_login_handle(ngx_http_request_t *r, void *data,
         return;
     }
 
-    ep->user.data = ngx_pnalloc(r->pool, user.len);
-    if (ep->user.data == NULL) {
+    if (ngx_http_webauthn_reply_dup(r, reply, &ep->user) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_memcpy(ep->user.data, user.data, user.len);
-    ep->user.len = user.len;
     ep->from = NGX_HTTP_WEBAUTHN_FROM_HANDLE;
 
     ngx_http_webauthn_login_begin(r, ep);
@@ -1655,14 +1661,10 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    ep->pk.data = ngx_pnalloc(r->pool, s.len);
-    if (ep->pk.data == NULL) {
+    if (ngx_http_webauthn_reply_dup(r, e[2], &ep->pk) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-
-    ngx_memcpy(ep->pk.data, s.data, s.len);
-    ep->pk.len = s.len;
 
     n = 0;
 

@@ -14,6 +14,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/evp.h>
+
 #include "ngx_http_webauthn_module.h"
 
 
@@ -1398,8 +1400,9 @@ static ngx_int_t
 ngx_http_webauthn_admin_token_line(ngx_conf_t *cf, u_char *p, size_t len,
     ngx_str_t *out, u_char *err)
 {
-    u_char  c;
-    size_t  i, end;
+    u_char        c;
+    size_t        i, end;
+    unsigned int  md_len;
 
     end = len;
 
@@ -1431,14 +1434,23 @@ ngx_http_webauthn_admin_token_line(ngx_conf_t *cf, u_char *p, size_t len,
         return NGX_ERROR;
     }
 
-    out->len = len;
-    out->data = ngx_pnalloc(cf->pool, len);
+    /*
+     * Only the token's SHA-256 is kept: the admin API compares digests,
+     * and the tokens themselves need not stay in the workers' memory.
+     */
+
+    out->data = ngx_pnalloc(cf->pool, EVP_MAX_MD_SIZE);
     if (out->data == NULL) {
         ngx_sprintf(err, "out of memory%Z");
         return NGX_ERROR;
     }
 
-    ngx_memcpy(out->data, p, len);
+    if (EVP_Digest(p, len, out->data, &md_len, EVP_sha256(), NULL) != 1) {
+        ngx_sprintf(err, "SHA-256 failed%Z");
+        return NGX_ERROR;
+    }
+
+    out->len = md_len;
 
     return NGX_OK;
 }
@@ -2159,7 +2171,8 @@ ngx_http_webauthn_init_policy(ngx_conf_t *cf,
 
     ngx_memzero(&conf->policy, sizeof(wa_policy_t));
 
-    conf->policy.rp_id = (const char *) ngx_http_webauthn_strdup0(cf->pool, &conf->rp_id);
+    conf->policy.rp_id = (const char *)
+                         ngx_http_webauthn_strdup0(cf->pool, &conf->rp_id);
 
     o = conf->origins->elts;
 
@@ -2171,7 +2184,8 @@ ngx_http_webauthn_init_policy(ngx_conf_t *cf,
     }
 
     for (i = 0; i < conf->origins->nelts; i++) {
-        origins[i] = (const char *) ngx_http_webauthn_strdup0(cf->pool, &o[i].origin);
+        origins[i] = (const char *)
+                         ngx_http_webauthn_strdup0(cf->pool, &o[i].origin);
         if (origins[i] == NULL) {
             return NGX_CONF_ERROR;
         }

@@ -206,7 +206,7 @@ typedef struct {
     ngx_uint_t                  enroll;
     ngx_uint_t                  gate;
     ngx_flag_t                  fallback_read;
-    ngx_array_t                *admin_tokens;   /* ngx_str_t */
+    ngx_array_t                *admin_tokens;   /* ngx_str_t, SHA-256 */
     time_t                      probation;
     time_t                      grant_ttl;
 
@@ -452,6 +452,15 @@ ngx_int_t ngx_http_webauthn_check_type(ngx_http_request_t *r);
 /* a comma-separated transports text as a JSON array of strings */
 void ngx_http_webauthn_out_transports(ngx_http_webauthn_out_t *o, u_char *p,
     size_t len);
+
+/*
+ * Refusals before the body is read, for a content handler to return: the
+ * body is discarded, the action is "none".
+ */
+ngx_int_t ngx_http_webauthn_reject(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message);
+ngx_int_t ngx_http_webauthn_not_allowed(ngx_http_request_t *r,
+    ngx_str_t *allow);
 
 /* answers the request with the error and finalizes it */
 void ngx_http_webauthn_ep_fail(ngx_http_request_t *r, ngx_uint_t status,

@@ -108,12 +108,10 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
     u_char                          *p;
     unsigned int                     len;
     EVP_MD                          *sha1;
-    ngx_uint_t                       i, j;
+    ngx_uint_t                       i;
     ngx_http_webauthn_store_t       *st;
     ngx_http_webauthn_main_conf_t   *wmcf;
     u_char                           md[EVP_MAX_MD_SIZE];
-
-    static u_char  hex[] = "0123456789abcdef";
 
     ngx_http_webauthn_store = NULL;
 
@@ -155,13 +153,7 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
 
-        p = ngx_http_webauthn_scripts[i].sha;
-
-        for (j = 0; j < len; j++) {
-            *p++ = hex[md[j] >> 4];
-            *p++ = hex[md[j] & 0xf];
-        }
-
+        p = ngx_hex_dump(ngx_http_webauthn_scripts[i].sha, md, len);
         *p = '\0';
     }
 
