@@ -512,14 +512,7 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
         op->timer.log = r->connection->log;
     }
 
-    /*
-     * A script nobody waits for is sent as its text: a NOSCRIPT answer
-     * would find no request to send it again for.
-     */
-
-    if (ngx_http_webauthn_store_send(st, op, script && r == NULL)
-        != NGX_OK)
-    {
+    if (ngx_http_webauthn_store_send(st, op, 0) != NGX_OK) {
         ngx_http_webauthn_store_free_op(op);
         return NGX_DECLINED;
     }
@@ -574,10 +567,14 @@ ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
     ngx_http_webauthn_store_t     *st = ac->data;
     ngx_http_webauthn_store_op_t  *op = privdata;
 
-    /* a Redis restarted or flushed forgets its scripts: send the text */
+    /*
+     * A Redis restarted or flushed forgets its scripts: send the text,
+     * also for a command nobody waits for (its effect is wanted all the
+     * same); the op holds its own copy of the arguments.
+     */
 
     if (rr && rr->type == REDIS_REPLY_ERROR && op->script && !op->retried
-        && op->r && rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0
+        && rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0
         && st->ac == ac)
     {
         op->retried = 1;
