@@ -13,11 +13,16 @@
 #define WA_STORE_LUA_H
 
 
-/* how many entries the per-user event list keeps */
-#define WA_STORE_EVENTS_KEPT    20
+/*
+ * The index of the last entry kept (LTRIM 0 N) of the per-user event list
+ * and of the last-known-good snapshots; the scripts use them as text.
+ */
+#define WA_STORE_EVENTS_LAST    19
+#define WA_STORE_LKG_LAST       7
+#define WA_STORE_LKG_KEPT       (WA_STORE_LKG_LAST + 1)
 
-/* how many last-known-good snapshots a user keeps */
-#define WA_STORE_LKG_KEPT       8
+#define WA_STORE_STR_(n)        #n
+#define WA_STORE_STR(n)         WA_STORE_STR_(n)
 
 
 /*
@@ -43,7 +48,7 @@
     "  end\n"                                                                 \
     "  e.id = redis.call('XADD', unpack(a))\n"                                \
     "  redis.call('LPUSH', kev, cjson.encode(e))\n"                           \
-    "  redis.call('LTRIM', kev, 0, 19)\n"                                     \
+    "  redis.call('LTRIM', kev, 0, " WA_STORE_STR(WA_STORE_EVENTS_LAST) ")\n"\
     "end\n"
 
 

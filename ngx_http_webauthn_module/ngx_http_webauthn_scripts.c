@@ -148,7 +148,8 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "  table.sort(ids)\n"
       "  redis.call('LPUSH', KEYS[6],\n"
       "    ARGV[2] .. ' ' .. ch .. ' ' .. table.concat(ids, ','))\n"
-      "  redis.call('LTRIM', KEYS[6], 0, 7)\n"
+      "  redis.call('LTRIM', KEYS[6], 0, "
+                                   WA_STORE_STR(WA_STORE_LKG_LAST) ")\n"
       "  redis.call('HSET', KEYS[4], 'snap', ver)\n"
       "end\n"
       "return {'ok', redis.call('GET', KEYS[2]) or '0', p}\n", "" },
@@ -221,7 +222,8 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "return {u, out, redis.call('LINDEX', KEYS[4], 0) or false,\n"
       "  redis.call('TTL', KEYS[5]), redis.call('TTL', KEYS[6]),\n"
       "  redis.call('GET', KEYS[7]) or '0',\n"
-      "  redis.call('LRANGE', KEYS[8], 0, 19)}\n", "" },
+      "  redis.call('LRANGE', KEYS[8], 0, "
+                            WA_STORE_STR(WA_STORE_EVENTS_LAST) ")}\n", "" },
 
     /*
      * SCRIPT_ADMIN_RESET: every passkey of the user revoked for good
