@@ -55,6 +55,8 @@
 
 #include <wa.h>
 
+#include "bench_openssl.h"
+
 
 #define BENCH_RP_ID    "example.org"
 #define BENCH_ORIGIN   "https://example.org"
@@ -588,54 +590,6 @@ info(const char *what, double rate)
 }
 
 
-/* ---- openssl speed ----------------------------------------------------- */
-
-static double
-openssl_speed(int secs, int cpu)
-{
-    char    cmd[256], line[512], *p, *last, *tok;
-    FILE   *f;
-    double  rate;
-
-    snprintf(cmd, sizeof(cmd),
-             "if command -v taskset >/dev/null 2>&1; then "
-             "exec taskset -c %d openssl speed -seconds %d ecdsap256; "
-             "else exec openssl speed -seconds %d ecdsap256; fi 2>/dev/null",
-             cpu, secs, secs);
-
-    f = popen(cmd, "r");
-    if (f == NULL) {
-        return -1;
-    }
-
-    rate = -1;
-
-    while (fgets(line, sizeof(line), f) != NULL) {
-        /* " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  40000.0  13000.0" */
-        if (strstr(line, "(nistp256)") == NULL) {
-            continue;
-        }
-
-        last = NULL;
-        for (tok = strtok_r(line, " \t\n", &p); tok != NULL;
-             tok = strtok_r(NULL, " \t\n", &p))
-        {
-            last = tok;
-        }
-
-        if (last != NULL) {
-            rate = strtod(last, NULL);
-        }
-    }
-
-    if (pclose(f) != 0) {
-        return -1;
-    }
-
-    return rate;
-}
-
-
 /* ---- main ---------------------------------------------------------------- */
 
 int
@@ -746,7 +700,7 @@ main(int argc, char **argv)
         }
 
         fflush(stdout);
-        ossl = openssl_speed(ossl_slice, cpu);
+        ossl = bench_openssl_speed(ossl_slice, cpu);
         if (ossl <= 0) {
             die("openssl speed ecdsap256 failed or printed no nistp256 "
                 "line");

@@ -70,6 +70,8 @@
 
 #include "softauth.h"
 
+#include "bench_openssl.h"
+
 
 enum { M_PLAIN = 0, M_GATED, M_CEREMONY, M_N };
 
@@ -1294,52 +1296,6 @@ run_slice(int mode, double secs, uint64_t limit, stats_t *st)
 }
 
 
-/* ---- openssl speed (as bench_core does it) ------------------------------- */
-
-static double
-openssl_speed(int secs, int cpu)
-{
-    char    cmd[256], line[512], *p, *last, *tok;
-    FILE   *f;
-    double  rate;
-
-    snprintf(cmd, sizeof(cmd),
-             "exec taskset -c %d openssl speed -seconds %d ecdsap256 "
-             "2>/dev/null", cpu, secs);
-
-    f = popen(cmd, "r");
-    if (f == NULL) {
-        return -1;
-    }
-
-    rate = -1;
-
-    while (fgets(line, sizeof(line), f) != NULL) {
-        /* " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  40000.0  13000.0" */
-        if (strstr(line, "(nistp256)") == NULL) {
-            continue;
-        }
-
-        last = NULL;
-        for (tok = strtok_r(line, " \t\n", &p); tok != NULL;
-             tok = strtok_r(NULL, " \t\n", &p))
-        {
-            last = tok;
-        }
-
-        if (last != NULL) {
-            rate = strtod(last, NULL);
-        }
-    }
-
-    if (pclose(f) != 0) {
-        return -1;
-    }
-
-    return rate;
-}
-
-
 /* ---- main ---------------------------------------------------------------- */
 
 static void
@@ -1600,7 +1556,7 @@ main(int argc, char **argv)
 
         if (ossl_cpu >= 0) {
             fflush(stdout);
-            ossl = openssl_speed(ossl_slice, ossl_cpu);
+            ossl = bench_openssl_speed(ossl_slice, ossl_cpu);
             if (ossl <= 0) {
                 die("openssl speed ecdsap256 failed or printed no nistp256 "
                     "line");

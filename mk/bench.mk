@@ -52,19 +52,24 @@ BENCH_GATE_REQUESTS   ?= 1000000
 BENCH_GATE_PORT       ?= 8091
 BENCH_GATE_REDIS_PORT ?= 6391
 
-$(BENCH_DIR)/bench_core: bench/bench_core.c $(LIBWA) include/wa.h mk/bench.mk
+BENCH_OPENSSL := bench/bench_openssl.c bench/bench_openssl.h
+
+$(BENCH_DIR)/bench_core: bench/bench_core.c $(BENCH_OPENSSL) $(LIBWA) \
+                         include/wa.h mk/bench.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $(WARN) -Iinclude -o $@ $< $(LIBWA) $(CORE_LIBS)
+	$(CC) $(BENCH_CFLAGS) $(WARN) -Iinclude -o $@ $< bench/bench_openssl.c \
+	    $(LIBWA) $(CORE_LIBS)
 
 bench-core: $(BENCH_DIR)/bench_core
 	$(BENCH_DIR)/bench_core -s $(BENCH_SECONDS) -c $(BENCH_CPU) \
 	    -n $(BENCH_POOL) -r $(BENCH_ROUNDS)
 
-$(BENCH_DIR)/bench_gate: bench/bench_gate.c $(BUILD)/libsoftauth.a \
-                         $(SOFTAUTH_HDRS) mk/bench.mk
+$(BENCH_DIR)/bench_gate: bench/bench_gate.c $(BENCH_OPENSSL) \
+                         $(BUILD)/libsoftauth.a $(SOFTAUTH_HDRS) mk/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(WARN) -I$(SOFTAUTH_DIR) -o $@ $< \
-	    $(BUILD)/libsoftauth.a -lssl -lcrypto -lcbor -ljansson
+	    bench/bench_openssl.c $(BUILD)/libsoftauth.a -lssl -lcrypto -lcbor \
+	    -ljansson
 
 bench-gate: $(MODULE_SO) $(BENCH_DIR)/bench_gate
 	BUILD=$(BUILD) BENCH_GATE_SECONDS=$(BENCH_GATE_SECONDS) \

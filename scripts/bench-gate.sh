@@ -31,11 +31,9 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-/*) build=$BUILD ;;
-*)  build=$root/$BUILD ;;
-esac
+. "$root/scripts/procs.sh"
+
+build=$(build_dir "$root")
 
 dir=$build/bench-gate
 port=${BENCH_GATE_PORT:-8091}
@@ -78,7 +76,6 @@ else
     echo "bench-gate: one CPU only: everything shares CPU 0" >&2
 fi
 
-. "$root/scripts/procs.sh"
 
 stop() {
     stop_private "$dir" "$nginx" "$redis_port" nosave

@@ -22,11 +22,9 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-/*) build=$BUILD ;;
-*)  build=$root/$BUILD ;;
-esac
+. "$root/scripts/procs.sh"
+
+build=$(build_dir "$root")
 
 demo=${DEMO_DIR:-$build/demo}
 port=${DEMO_PORT:-8080}
@@ -35,7 +33,6 @@ redis_port=${DEMO_REDIS_PORT:-6390}
 nginx=${DEMO_NGINX:-/usr/sbin/nginx}
 module=$build/ngx_http_webauthn_module.so
 
-. "$root/scripts/procs.sh"
 
 stop() {
     stop_private "$demo" "$nginx" "$redis_port"
