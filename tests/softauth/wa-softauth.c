@@ -40,6 +40,7 @@ static const char  usage_text[] =
 "  --user-handle B64URL    the user handle (default: 16 random bytes)\n"
 "  --credential-id B64URL  the credential id (default: 32 random bytes)\n"
 "  --transports LIST       comma-separated (default: hybrid,internal)\n"
+"  --aaguid UUID           the authenticator's AAGUID (default: random)\n"
 "login options:\n"
 "  --counter N             use counter N (default: stored counter + 1)\n"
 "  --no-user-handle        leave response.userHandle out\n"
@@ -111,6 +112,38 @@ cmd_info(const char *state)
 }
 
 
+/* "01234567-89ab-cdef-0123-456789abcdef": the dashes where they belong */
+
+static int
+parse_uuid(const char *s, uint8_t out[16])
+{
+    char      hex[33];
+    size_t    i, j;
+    sa_buf_t  raw = { 0 };
+    int       rc;
+
+    if (strlen(s) != 36) {
+        return -1;
+    }
+    for (i = 0, j = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return -1;
+            }
+            continue;
+        }
+        hex[j++] = s[i];
+    }
+    hex[j] = '\0';
+    rc = (sa_unhex(hex, &raw) == 0 && raw.len == 16) ? 0 : -1;
+    if (rc == 0) {
+        memcpy(out, raw.data, 16);
+    }
+    sa_buf_free(&raw);
+    return rc;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -118,7 +151,7 @@ main(int argc, char **argv)
         O_RP_ID = 256, O_ORIGIN, O_CHALLENGE, O_ALG, O_STATE, O_UV, O_BE,
         O_BS, O_NO_UP, O_USER_HANDLE, O_CRED_ID, O_ATT, O_CA_OUT,
         O_COUNTER, O_CROSS, O_TOP, O_TYPE, O_NO_UH, O_CORRUPT,
-        O_TRANSPORTS, O_HELP
+        O_TRANSPORTS, O_AAGUID, O_HELP
     };
     static const struct option  longopts[] = {
         { "rp-id", required_argument, NULL, O_RP_ID },
@@ -141,6 +174,7 @@ main(int argc, char **argv)
         { "no-user-handle", no_argument, NULL, O_NO_UH },
         { "corrupt-signature", no_argument, NULL, O_CORRUPT },
         { "transports", required_argument, NULL, O_TRANSPORTS },
+        { "aaguid", required_argument, NULL, O_AAGUID },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
@@ -155,6 +189,7 @@ main(int argc, char **argv)
     sa_cred_t    *c;
     sa_result_t   r;
     sa_buf_t      ch = { 0 };
+    uint8_t       aaguid[16];
 
     if (argc < 2) {
         usage(NULL);
@@ -253,6 +288,12 @@ main(int argc, char **argv)
             break;
         case O_TRANSPORTS:
             o.transports = optarg;
+            break;
+        case O_AAGUID:
+            if (parse_uuid(optarg, aaguid) != 0) {
+                usage("--aaguid: not 8-4-4-4-12 hexadecimal digits");
+            }
+            o.aaguid = aaguid;
             break;
         case O_HELP:
             fputs(usage_text, stdout);
