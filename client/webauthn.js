@@ -680,7 +680,7 @@ export class WebAuthnClient {
     }
 
     // what the browser's failure was: to telemetry, fire and forget (the
-    // endpoint may answer 501 or not exist: nothing to do about it)
+    // endpoint may refuse, 429 say, or not exist: nothing to do about it)
     #report(err, elapsedMs, hybrid, attempt) {
         this.onEvent({ type: 'failure', ceremony: err.ceremony,
                        code: err.code });

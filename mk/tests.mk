@@ -13,3 +13,11 @@ test-all:
 
 demo: deps
 	$(MAKE) --no-print-directory demo-run
+
+# The example Prometheus rules (examples/prometheus, docs/observability.md):
+# promtool checks them and runs their unit tests.  The metrics text itself
+# is checked by the Test::Nginx suites (t/030-metrics.t, t/031-telemetry.t).
+.PHONY: test-prometheus
+
+test-prometheus:
+	bash tests/prometheus/check-rules.sh

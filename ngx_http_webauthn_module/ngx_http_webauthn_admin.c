@@ -334,6 +334,9 @@ ngx_http_webauthn_admin_path(ngx_http_request_t *r,
 
     ad->action = i;
 
+    /* for the metrics: 1 + the action, "user" the first */
+    ngx_http_webauthn_get_ctx(r)->admin_action = i + 1;
+
     dst = ngx_pnalloc(r->pool, end - start + 1);
     if (dst == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -183,6 +183,8 @@ static ngx_int_t ngx_http_webauthn_challenge_check(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *rec, const char *ceremony);
 static ngx_int_t ngx_http_webauthn_locked(ngx_http_request_t *r,
     redisReply *ttl);
+static void ngx_http_webauthn_ep_failed_done(ngx_http_request_t *r,
+    void *data, redisReply *reply);
 static void ngx_http_webauthn_ep_failed(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *why);
 static ngx_int_t ngx_http_webauthn_grant_check(ngx_http_request_t *r,
@@ -322,8 +324,14 @@ ngx_http_webauthn_endpoint_handler(ngx_http_request_t *r)
     case NGX_HTTP_WEBAUTHN_EP_ADMIN:
         return ngx_http_webauthn_admin_handler(r);
 
+    case NGX_HTTP_WEBAUTHN_EP_METRICS:
+        return ngx_http_webauthn_metrics_handler(r);
+
+    case NGX_HTTP_WEBAUTHN_EP_TELEMETRY:
+        return ngx_http_webauthn_telemetry_handler(r);
+
     default:
-        /* transaction_options, metrics, telemetry: later releases */
+        /* transaction_options: a later release */
 
         return ngx_http_webauthn_reject(r, NGX_HTTP_NOT_IMPLEMENTED,
                    "not_implemented",
@@ -1651,6 +1659,16 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
+    /*
+     * $webauthn_aaguid: which kind of authenticator signs in; known before
+     * the passkey's state is checked, so that the metrics name the
+     * authenticator of a revoked or suspended passkey too
+     */
+
+    if (ngx_http_webauthn_reply_dup(r, e[6], &s) == NGX_OK) {
+        ngx_http_webauthn_get_ctx(r)->aaguid = s;
+    }
+
     if (e[5]->type == REDIS_REPLY_STRING) {
         ngx_http_webauthn_login_refuse(r, ep, "credential_revoked");
         return;
@@ -1678,12 +1696,6 @@ ngx_http_webauthn_login_begin_reply(ngx_http_request_t *r, void *data,
 
     if (ngx_http_webauthn_reply_str(e[4], &s) == NGX_OK && s.len == 1) {
         ep->be = (s.data[0] == '1');
-    }
-
-    /* $webauthn_aaguid: which kind of authenticator signs in */
-
-    if (ngx_http_webauthn_reply_dup(r, e[6], &s) == NGX_OK) {
-        ngx_http_webauthn_get_ctx(r)->aaguid = s;
     }
 
     if (e[0]->type == REDIS_REPLY_STRING) {
@@ -2447,9 +2459,23 @@ ngx_http_webauthn_ep_failed(ngx_http_request_t *r, ngx_http_webauthn_ep_t *ep,
         return;
     }
 
-    (void) ngx_http_webauthn_store_command(NULL, NULL, NULL,
+    (void) ngx_http_webauthn_store_command(NULL,
+                                           ngx_http_webauthn_ep_failed_done,
+                                           NULL,
                                            NGX_HTTP_WEBAUTHN_SCRIPT_FAIL,
                                            a.n - 8, a.n, a.v, a.len);
+}
+
+
+/* SCRIPT_FAIL's answer, the request long gone: a lockout began */
+
+static void
+ngx_http_webauthn_ep_failed_done(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0) {
+        ngx_http_webauthn_metric_lockout();
+    }
 }
 
 

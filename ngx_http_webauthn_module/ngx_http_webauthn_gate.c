@@ -109,6 +109,7 @@ ngx_http_webauthn_gate_check(ngx_http_request_t *r,
 
         ctx->user = ctx->identity;
         ctx->level = NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD;
+        ctx->gate_outcome = NGX_HTTP_WEBAUTHN_OUTCOME_ALLOW;
 
         return NGX_DECLINED;
     }
@@ -271,6 +272,8 @@ ngx_http_webauthn_gate_passkey(ngx_http_request_t *r,
                    "this server cannot do yet", "none");
     }
 
+    ctx->gate_outcome = NGX_HTTP_WEBAUTHN_OUTCOME_ALLOW;
+
     return NGX_DECLINED;
 }
 
@@ -308,6 +311,7 @@ ngx_http_webauthn_gate_fallback(ngx_http_request_t *r,
             /* why it is a read only, for the access log */
             ctx->reason.data = (u_char *) code;
             ctx->reason.len = ngx_strlen(code);
+            ctx->gate_outcome = NGX_HTTP_WEBAUTHN_OUTCOME_READ;
 
             return NGX_DECLINED;
         }
@@ -332,7 +336,13 @@ static ngx_int_t
 ngx_http_webauthn_gate_refuse(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message, const char *action)
 {
-    ngx_int_t  rc;
+    ngx_int_t                 rc;
+    ngx_http_webauthn_ctx_t  *ctx;
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+    if (ctx) {
+        ctx->gate_outcome = NGX_HTTP_WEBAUTHN_OUTCOME_REFUSE;
+    }
 
     rc = ngx_http_discard_request_body(r);
 

@@ -38,8 +38,6 @@ static ngx_int_t ngx_http_webauthn_level_variable(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webauthn_string_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
-static ngx_int_t ngx_http_webauthn_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 
 static char *ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -85,6 +83,8 @@ static char *ngx_http_webauthn_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webauthn_hints(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_webauthn_telemetry_limit(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_webauthn_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_webauthn_init_process(ngx_cycle_t *cycle);
@@ -153,7 +153,8 @@ ngx_http_webauthn_endpoint_t  ngx_http_webauthn_endpoints[] = {
     { ngx_string("admin"), NGX_HTTP_WEBAUTHN_NEED_REDIS
                            |NGX_HTTP_WEBAUTHN_NEED_ADMIN_TOKEN },
     { ngx_string("metrics"), NGX_HTTP_WEBAUTHN_NEED_ZONE },
-    { ngx_string("telemetry"), NGX_HTTP_WEBAUTHN_NEED_ZONE },
+    { ngx_string("telemetry"), NGX_HTTP_WEBAUTHN_NEED_ZONE
+                               |NGX_HTTP_WEBAUTHN_NEED_ORIGIN },
     { ngx_null_string, 0 }
 };
 
@@ -306,6 +307,20 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webauthn_aaguid_names"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_webauthn_aaguid_names,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_telemetry_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webauthn_telemetry_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, telemetry_limit),
+      NULL },
+
       ngx_null_command
 };
 
@@ -393,6 +408,59 @@ ngx_http_webauthn_get_ctx(ngx_http_request_t *r)
 }
 
 
+/*
+ * A request header that nginx keeps no pointer to (Origin, the Client
+ * Hints), by name, case-insensitively: the first one, or NULL; *n, when
+ * n is not NULL, is set to how many the request has.
+ */
+
+ngx_table_elt_t *
+ngx_http_webauthn_header_in(ngx_http_request_t *r, const char *name,
+    ngx_uint_t *n)
+{
+    size_t            len;
+    ngx_uint_t        i, count;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *found;
+
+    len = ngx_strlen(name);
+    found = NULL;
+    count = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            if (found == NULL) {
+                found = &h[i];
+            }
+
+            count++;
+        }
+    }
+
+    if (n) {
+        *n = count;
+    }
+
+    return found;
+}
+
+
 /* variables: computed from the request context, "none" or not found until
  * the gate or an endpoint has set something */
 
@@ -451,53 +519,6 @@ ngx_http_webauthn_string_variable(ngx_http_request_t *r,
 
 
 /* shared memory */
-
-
-static ngx_int_t
-ngx_http_webauthn_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_webauthn_shctx_t  *octx = data;
-
-    size_t                      len;
-    ngx_slab_pool_t            *shpool;
-    ngx_http_webauthn_shctx_t  *ctx;
-
-    if (octx) {
-        /* a reload: the new cycle keeps what the zone holds */
-        shm_zone->data = octx;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    ctx = ngx_slab_alloc(shpool, sizeof(ngx_http_webauthn_shctx_t));
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_rbtree_init(&ctx->rbtree, &ctx->sentinel, ngx_rbtree_insert_value);
-    ngx_queue_init(&ctx->queue);
-
-    shpool->data = ctx;
-    shm_zone->data = ctx;
-
-    len = sizeof(" in webauthn zone \"\"") + shm_zone->shm.name.len;
-
-    shpool->log_ctx = ngx_slab_alloc(shpool, len);
-    if (shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(shpool->log_ctx, " in webauthn zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    return NGX_OK;
-}
 
 
 /* directives */
@@ -868,7 +889,7 @@ ngx_http_webauthn_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    wmcf->shm_zone->init = ngx_http_webauthn_init_zone;
+    wmcf->shm_zone->init = ngx_http_webauthn_metrics_init_zone;
     wmcf->shm_zone->data = wmcf;
 
     return NGX_CONF_OK;
@@ -1998,6 +2019,46 @@ invalid:
 }
 
 
+/* webauthn_telemetry_limit number | off;  reports a minute per address */
+
+static char *
+ngx_http_webauthn_telemetry_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t  *limit;
+
+    limit = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*limit != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        *limit = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < 1 || n > 10000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid telemetry limit \"%V\": use \"off\" "
+                           "or reports a minute, 1 to 10000", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    *limit = n;
+
+    return NGX_CONF_OK;
+}
+
+
 /*
  * webauthn_lockout off | attempts [window=time] [backoff=time] [max=time];
  * failed ceremonies of one user within the window lock that user's
@@ -2219,6 +2280,12 @@ ngx_http_webauthn_strdup0(ngx_pool_t *pool, ngx_str_t *s)
 static ngx_int_t
 ngx_http_webauthn_init_process(ngx_cycle_t *cycle)
 {
+    /* the metrics first: the store counts its connection there */
+
+    if (ngx_http_webauthn_metrics_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_webauthn_store_init_process(cycle);
 }
 
@@ -2228,6 +2295,7 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_webauthn_store_exit_process(cycle);
     ngx_http_webauthn_endpoints_exit_process();
+    ngx_http_webauthn_metrics_exit_process();
 }
 
 
@@ -2455,6 +2523,7 @@ ngx_http_webauthn_create_loc_conf(ngx_conf_t *cf)
     conf->admin_tokens = NGX_CONF_UNSET_PTR;
     conf->probation = NGX_CONF_UNSET;
     conf->grant_ttl = NGX_CONF_UNSET;
+    conf->telemetry_limit = NGX_CONF_UNSET_UINT;
     conf->endpoint = NGX_CONF_UNSET_UINT;
 
     return conf;
@@ -2484,6 +2553,8 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->probation, prev->probation, 0);
     ngx_conf_merge_sec_value(conf->grant_ttl, prev->grant_ttl,
                              NGX_HTTP_WEBAUTHN_GRANT_TTL);
+    ngx_conf_merge_uint_value(conf->telemetry_limit, prev->telemetry_limit,
+                              NGX_HTTP_WEBAUTHN_TELEMETRY_LIMIT);
 
     /* the gate is inherited as a whole, with where it was written */
 
@@ -2665,8 +2736,9 @@ ngx_http_webauthn_check_needs(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_webauthn_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_handler_pt            *h;
+    ngx_http_core_main_conf_t      *cmcf;
+    ngx_http_webauthn_main_conf_t  *wmcf;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -2676,6 +2748,19 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_webauthn_access_handler;
+
+    /* with a zone, what requests came to is counted when they are done */
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webauthn_module);
+
+    if (wmcf->shm_zone) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_webauthn_metrics_log_handler;
+    }
 
     return NGX_OK;
 }

@@ -13,6 +13,8 @@
  *   ngx_http_webauthn_endpoints.c  the ceremony endpoints
  *   ngx_http_webauthn_admin.c      the admin API (recovery)
  *   ngx_http_webauthn_scripts.c    the store's Lua scripts
+ *   ngx_http_webauthn_metrics.c    counters in the zone, the metrics text
+ *   ngx_http_webauthn_telemetry.c  what pages report of failed ceremonies
  */
 
 
@@ -94,6 +96,19 @@
 #define NGX_HTTP_WEBAUTHN_UTF8_INVALID      0xffffffff
 
 
+/* what the gate decided, for the metrics; 0: it did not run */
+#define NGX_HTTP_WEBAUTHN_OUTCOME_ALLOW     1
+#define NGX_HTTP_WEBAUTHN_OUTCOME_READ      2
+#define NGX_HTTP_WEBAUTHN_OUTCOME_REFUSE    3
+
+/* store commands that got no answer, for the metrics */
+#define NGX_HTTP_WEBAUTHN_STORE_UNAVAILABLE 0
+#define NGX_HTTP_WEBAUTHN_STORE_TIMEOUT     1
+#define NGX_HTTP_WEBAUTHN_STORE_ERROR       2
+#define NGX_HTTP_WEBAUTHN_STORE_LOST        3
+
+#define NGX_HTTP_WEBAUTHN_TELEMETRY_LIMIT   10      /* a minute */
+
 #define NGX_HTTP_WEBAUTHN_SAMESITE_STRICT   0
 #define NGX_HTTP_WEBAUTHN_SAMESITE_LAX      1
 #define NGX_HTTP_WEBAUTHN_SAMESITE_NONE     2
@@ -146,21 +161,19 @@ typedef struct {
 } ngx_http_webauthn_redis_conf_t;
 
 
-/*
- * The head of the webauthn_zone, shared by the workers: records keyed by
- * user or client (counters, limits) in a tree, the least recently used
- * first in the queue.
- */
-typedef struct {
-    ngx_rbtree_t                rbtree;
-    ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 queue;
-} ngx_http_webauthn_shctx_t;
+/* the head of the webauthn_zone (ngx_http_webauthn_metrics.c) */
+typedef struct ngx_http_webauthn_shctx_s  ngx_http_webauthn_shctx_t;
 
 
 typedef struct {
     ngx_http_webauthn_redis_conf_t  *redis;
     ngx_shm_zone_t                  *shm_zone;
+
+    /* webauthn_aaguid_names: AAGUIDs sorted, their names, and the
+     * names' label indexes in the zone */
+    ngx_array_t                     *aaguids;
+    ngx_array_t                     *aaguid_names;   /* ngx_str_t */
+    ngx_uint_t                      *aaguid_label;
 } ngx_http_webauthn_main_conf_t;
 
 
@@ -209,6 +222,7 @@ typedef struct {
     ngx_array_t                *admin_tokens;   /* ngx_str_t, SHA-256 */
     time_t                      probation;
     time_t                      grant_ttl;
+    ngx_uint_t                  telemetry_limit;   /* reports a minute */
 
     /* an index in ngx_http_webauthn_endpoints, never inherited */
     ngx_uint_t                  endpoint;
@@ -238,6 +252,11 @@ typedef struct {
     /* refusals carry "fallback":"read" */
     unsigned                    fallback_read:1;
 
+    /* for the metrics: what the gate decided (NGX_HTTP_WEBAUTHN_OUTCOME_*),
+     * which admin action was asked for (1 + its index, 0 unknown) */
+    ngx_uint_t                  gate_outcome;
+    ngx_uint_t                  admin_action;
+
     /* the state of an endpoint (ngx_http_webauthn_endpoints.c) */
     void                       *endpoint;
 } ngx_http_webauthn_ctx_t;
@@ -257,6 +276,8 @@ extern ngx_str_t  ngx_http_webauthn_levels[];
 extern ngx_http_webauthn_endpoint_t  ngx_http_webauthn_endpoints[];
 
 ngx_http_webauthn_ctx_t *ngx_http_webauthn_get_ctx(ngx_http_request_t *r);
+ngx_table_elt_t *ngx_http_webauthn_header_in(ngx_http_request_t *r,
+    const char *name, ngx_uint_t *n);
 
 
 /* ngx_http_webauthn_json.c */
@@ -347,9 +368,10 @@ extern ngx_uint_t  ngx_http_webauthn_nscripts;
 /*
  * Sends a command (argv as redisAsyncCommandArgv() takes it) or, with a
  * script, EVALSHA sha nkeys argv...; the handler gets the reply later.
- * r may be NULL, with handler NULL: a command whose answer nobody waits
- * for (still ordered before every later command).  NGX_DECLINED: the
- * store is not connected now; NGX_ERROR: no memory.
+ * r may be NULL: a command no request waits for (still ordered before
+ * every later command), with no timer; its handler, if not NULL, is called
+ * with r NULL and the reply, or NULL when the connection went.
+ * NGX_DECLINED: the store is not connected now; NGX_ERROR: no memory.
  */
 ngx_int_t ngx_http_webauthn_store_command(ngx_http_request_t *r,
     ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
@@ -393,6 +415,41 @@ ngx_int_t ngx_http_webauthn_parse_uint(u_char *p, size_t len,
 /* ngx_http_webauthn_gate.c */
 
 ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
+
+
+/* ngx_http_webauthn_metrics.c */
+
+char *ngx_http_webauthn_aaguid_names(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_webauthn_metrics_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+ngx_int_t ngx_http_webauthn_metrics_init_process(ngx_cycle_t *cycle);
+void ngx_http_webauthn_metrics_exit_process(void);
+ngx_int_t ngx_http_webauthn_metrics_log_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webauthn_metrics_handler(ngx_http_request_t *r);
+
+/* the zone in this worker: the pool NULL without webauthn_zone */
+ngx_slab_pool_t *ngx_http_webauthn_metrics_pool(void);
+ngx_rbtree_t *ngx_http_webauthn_metrics_rbtree(void);
+ngx_queue_t *ngx_http_webauthn_metrics_queue(void);
+
+ngx_uint_t ngx_http_webauthn_metric_reason(u_char *p, size_t len);
+ngx_uint_t ngx_http_webauthn_metric_client_error(u_char *p, size_t len);
+ngx_uint_t ngx_http_webauthn_metric_platform(ngx_http_request_t *r);
+void ngx_http_webauthn_metric_store_latency(uint64_t us);
+void ngx_http_webauthn_metric_store_error(ngx_uint_t kind);
+void ngx_http_webauthn_metric_store_state(ngx_uint_t connected,
+    ngx_uint_t made);
+void ngx_http_webauthn_metric_lockout(void);
+void ngx_http_webauthn_metric_telemetry(ngx_uint_t reason);
+void ngx_http_webauthn_metric_client(ngx_http_request_t *r,
+    ngx_uint_t ceremony, ngx_uint_t error, ngx_uint_t hybrid,
+    ngx_int_t elapsed);
+
+
+/* ngx_http_webauthn_telemetry.c */
+
+ngx_int_t ngx_http_webauthn_telemetry_handler(ngx_http_request_t *r);
 
 
 /* ngx_http_webauthn_endpoints.c */

@@ -24,6 +24,7 @@
 
 #include <hiredis/async.h>
 #include <openssl/evp.h>
+#include <time.h>
 
 #include "ngx_http_webauthn_module.h"
 
@@ -62,7 +63,10 @@ typedef struct {
     ngx_pool_cleanup_t              *cln;
     ngx_event_t                      timer;
     ngx_uint_t                       script;
+    uint64_t                         start;     /* us, for the metrics */
     unsigned                         retried:1;
+    unsigned                         orphan:1;  /* sent without request */
+    unsigned                         counted:1;
     int                              argc;
     const char                      *argv[NGX_HTTP_WEBAUTHN_ARGV_MAX];
     size_t                           argvlen[NGX_HTTP_WEBAUTHN_ARGV_MAX];
@@ -88,6 +92,7 @@ static void ngx_http_webauthn_store_deliver(ngx_http_webauthn_store_op_t *op,
 static void ngx_http_webauthn_store_timeout(ngx_event_t *ev);
 static void ngx_http_webauthn_store_cleanup(void *data);
 static void ngx_http_webauthn_store_free_op(ngx_http_webauthn_store_op_t *op);
+static uint64_t ngx_http_webauthn_store_now(void);
 
 static void ngx_http_webauthn_event_read(ngx_event_t *ev);
 static void ngx_http_webauthn_event_write(ngx_event_t *ev);
@@ -346,6 +351,8 @@ ngx_http_webauthn_store_drop(ngx_http_webauthn_store_t *st)
     st->ac = NULL;
     st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
 
+    ngx_http_webauthn_metric_store_state(0, 0);
+
     redisAsyncFree(ac);
 }
 
@@ -367,6 +374,7 @@ ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
             st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
         }
 
+        ngx_http_webauthn_metric_store_state(0, 1);
         ngx_http_webauthn_store_schedule(st);
         return;
     }
@@ -375,6 +383,8 @@ ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
                   "webauthn: redis \"%V\": connected", &st->conf->name);
 
     st->state = NGX_HTTP_WEBAUTHN_STORE_READY;
+
+    ngx_http_webauthn_metric_store_state(1, 1);
 
     /*
      * The delay starts over once Redis has answered a command: a server
@@ -395,6 +405,8 @@ ngx_http_webauthn_store_disconnected(const redisAsyncContext *ac, int status)
         st->ac = NULL;
         st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
     }
+
+    ngx_http_webauthn_metric_store_state(0, 0);
 
     if (st->exiting) {
         return;
@@ -451,9 +463,13 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
 
     st = ngx_http_webauthn_store;
 
-    if (st == NULL || st->ac == NULL
-        || st->state == NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED)
-    {
+    if (st == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (st->ac == NULL || st->state == NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED) {
+        ngx_http_webauthn_metric_store_error(
+            NGX_HTTP_WEBAUTHN_STORE_UNAVAILABLE);
         return NGX_DECLINED;
     }
 
@@ -479,10 +495,12 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
     p = (u_char *) op + sizeof(ngx_http_webauthn_store_op_t);
 
     op->r = r;
+    op->orphan = (r == NULL);
     op->handler = handler;
     op->data = data;
     op->script = script;
     op->argc = argc + n;
+    op->start = ngx_http_webauthn_store_now();
 
     if (script) {
         /* argv[0] and argv[1] are set by ngx_http_webauthn_store_send() */
@@ -594,8 +612,29 @@ ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
         st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
     }
 
+    /* once per command: a timed-out one was counted by its timer */
+
+    if (!op->counted) {
+        op->counted = 1;
+
+        if (rr) {
+            ngx_http_webauthn_metric_store_latency(
+                ngx_http_webauthn_store_now() - op->start);
+
+        } else {
+            ngx_http_webauthn_metric_store_error(
+                (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR)
+                ? NGX_HTTP_WEBAUTHN_STORE_ERROR
+                : NGX_HTTP_WEBAUTHN_STORE_LOST);
+        }
+    }
+
     if (op->r) {
         ngx_http_webauthn_store_deliver(op, rr);
+
+    } else if (op->orphan && op->handler) {
+        /* nobody waits, but the answer is wanted (metrics) */
+        op->handler(NULL, op->data, rr);
     }
 
     ngx_http_webauthn_store_free_op(op);
@@ -651,6 +690,11 @@ ngx_http_webauthn_store_timeout(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "webauthn: redis \"%V\" timed out",
                   &st->conf->name);
+
+    /* counted once: not again as lost when the connection goes below */
+
+    op->counted = 1;
+    ngx_http_webauthn_metric_store_error(NGX_HTTP_WEBAUTHN_STORE_TIMEOUT);
 
     /* detached, op is freed by its callback when the connection goes */
 
@@ -837,4 +881,19 @@ ngx_http_webauthn_event_cleanup(void *privdata)
     c->fd = (ngx_socket_t) -1;
 
     ngx_free_connection(c);
+}
+
+
+/* a monotonic clock in microseconds: ngx_current_msec is too coarse */
+
+static uint64_t
+ngx_http_webauthn_store_now(void)
+{
+    struct timespec  ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }

@@ -2,11 +2,12 @@
 # Installs, with apt-get, what the build, the tests and the demo need, and
 # only what is missing: a second run does nothing.  Debian 12, as root.
 #
-# nginx and redis-server are installed for their binaries and headers; the
-# tests and the demo run private instances on their own ports, so the
-# system services are not started (policy-rc.d), and when this script
-# installs them on a systemd host they are also disabled, so that they do
-# not take ports 80 and 6379 at the next boot.
+# nginx and redis-server are installed for their binaries and headers, and
+# prometheus for promtool (the tests lint the metrics and the alert rules
+# with it); the tests and the demo run private instances on their own
+# ports, so the system services are not started (policy-rc.d), and when
+# this script installs them on a systemd host they are also disabled, so
+# that they do not take ports 80, 6379 and 9090 at the next boot.
 
 set -eu
 
@@ -19,6 +20,7 @@ PACKAGES="
     clang libclang-rt-14-dev valgrind
     curl openssl jq
     chromium fonts-ipafont-gothic
+    prometheus
 "
 
 # the browser test (tests/browser) runs on node 18 or newer with npm: the
@@ -79,7 +81,7 @@ if ! apt-get install -y -q --no-install-recommends $missing; then
 fi
 
 if [ -d /run/systemd/system ]; then
-    for svc in nginx redis-server; do
+    for svc in nginx redis-server prometheus; do
         case " $missing " in
         *" $svc "*)
             systemctl disable --now "$svc" >/dev/null 2>&1 || true

@@ -7,7 +7,7 @@ set -u
 
 cd "$(dirname "$0")/.." || exit 2
 MAKE=${MAKE:-make}
-SUITES=${SUITES:-"build unit unit-asan nginx nginx-asan admin fuzz-smoke browser"}
+SUITES=${SUITES:-"build unit unit-asan nginx nginx-asan admin prometheus fuzz-smoke browser"}
 
 passed=0
 failed=0
@@ -36,6 +36,7 @@ for s in $SUITES; do
     nginx)      run nginx $MAKE --no-print-directory test-nginx ;;
     nginx-asan) run nginx-asan $MAKE --no-print-directory test-nginx-asan ;;
     admin)      run admin $MAKE --no-print-directory test-admin ;;
+    prometheus) run prometheus $MAKE --no-print-directory test-prometheus ;;
     fuzz-smoke) run fuzz-smoke $MAKE --no-print-directory fuzz-smoke ;;
     browser)    run browser $MAKE --no-print-directory test-browser ;;
     *)          echo "unknown suite: $s" >&2; exit 2 ;;

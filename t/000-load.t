@@ -222,11 +222,13 @@ webauthn: redis "127.0.0.1:1": connect failed
 
 
 
-=== TEST 7: an endpoint of a later release discards a request body and keeps the connection usable
+=== TEST 7: a refused body is discarded and the connection stays usable
 --- main_config
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config
     webauthn_zone webauthn:1m;
+    webauthn_rp_id example.com;
+    webauthn_origin https://example.com;
 --- config
     location = /webauthn/telemetry {
         webauthn_endpoint telemetry;
@@ -241,9 +243,9 @@ ok
 ["POST /webauthn/telemetry\n" . ('{"failure":"NotAllowedError"}' x 1000),
  "GET /ok.txt"]
 --- error_code eval
-[501, 200]
+[413, 200]
 --- response_body_like eval
-['^\{"error":"not_implemented",', '^ok$']
+['^\{"error":"payload_too_large",', '^ok$']
 --- no_error_log
 [error]
 
@@ -260,9 +262,9 @@ ok
     }
 --- request
 HEAD /webauthn/metrics
---- error_code: 501
+--- error_code: 200
 --- response_headers
-Content-Type: application/json
+Content-Type: text/plain; version=0.0.4; charset=utf-8
 --- response_body eval
 ""
 
@@ -273,17 +275,19 @@ Content-Type: application/json
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config
     webauthn_zone webauthn:1m;
+    webauthn_rp_id example.com;
+    webauthn_origin https://example.com;
 --- config
-    location = /webauthn/metrics {
-        webauthn_endpoint metrics;
+    location = /webauthn/telemetry {
+        webauthn_endpoint telemetry;
         add_header X-WebAuthn-Reason $webauthn_reason always;
         add_header X-WebAuthn-Level $webauthn_level always;
     }
 --- request
-GET /webauthn/metrics
---- error_code: 501
+GET /webauthn/telemetry
+--- error_code: 405
 --- response_headers
-X-WebAuthn-Reason: not_implemented
+X-WebAuthn-Reason: method_not_allowed
 X-WebAuthn-Level: none
 
 

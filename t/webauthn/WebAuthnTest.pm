@@ -101,6 +101,9 @@ our %Paths = (
 # given a path relative to it ("users/alice/reset")
 our $AdminPrefix = '/admin/';
 
+# where wa_metrics() finds the metrics (webauthn_endpoint metrics)
+our $MetricsPath = '/metrics';
+
 our $Timeout = 5;
 
 our @EXPORT = qw(
@@ -108,6 +111,7 @@ our @EXPORT = qw(
     wa_redis_start wa_concurrent wa_retry wa_json wa_to_json wa_b64url
     wa_b64url_decode wa_softauth wa_tamper wa_basic wa_redis_timeout_ms
     wa_admin wa_admin_actor wa_ukey wa_redis_json wa_audit wa_lkg
+    wa_metrics wa_series wa_delta wa_promtool
 );
 
 # where the runners evaluate --- init: the real Test::Nginx in
@@ -736,6 +740,77 @@ sub wa_admin {
     return $client->request($method, $path, body => $body, headers => \@h,
                             defined $o{content_type}
                             ? (content_type => $o{content_type}) : ());
+}
+
+# The metrics text (GET $MetricsPath, or the path given) read into
+# {series => value}, a series named as the text writes it:
+# 'name{label="value",...}'.  In list context also the response.
+sub wa_metrics {
+    my ($path) = @_;
+
+    my $client = WebAuthnTest::Client->new(undef, identity => 0);
+    my $res = $client->request('GET', $path // $MetricsPath);
+
+    Test::More::is($res->code, 200, wa_name() . " - GET metrics: 200")
+        or Test::More::diag('got ' . $res->describe);
+
+    my %m;
+
+    for my $line (split /\n/, $res->body // '') {
+        next if $line eq '' || $line =~ /^#/;
+        $m{$1} = $2 if $line =~ /^(\S+(?:\{.*\})?) (\S+)$/;
+    }
+
+    return wantarray ? (\%m, $res) : \%m;
+}
+
+# The name of a series: wa_series('webauthn_lockouts_total'), or with
+# labels in the order the text writes them:
+# wa_series('webauthn_ceremonies_started_total', ceremony => 'login',
+#           platform => 'android-14')
+sub wa_series {
+    my ($name, @labels) = @_;
+
+    return $name if !@labels;
+
+    my @p;
+
+    while (@labels) {
+        my ($k, $v) = splice @labels, 0, 2;
+        $v =~ s/(["\\])/\\$1/g;
+        $v =~ s/\n/\\n/g;
+        push @p, qq{$k="$v"};
+    }
+
+    return $name . '{' . join(',', @p) . '}';
+}
+
+# how much a series grew between two wa_metrics() readings (absent is 0)
+sub wa_delta {
+    my ($before, $after, $series) = @_;
+    return ($after->{$series} // 0) - ($before->{$series} // 0);
+}
+
+# Runs "promtool check metrics" over a text: (exit status, its output).
+# Prometheus' own linter: the test command installs it (package
+# prometheus); without it the check fails and says so.
+sub wa_promtool {
+    my ($text) = @_;
+
+    my $dir = tmpdir();
+    my $in = "$dir/metrics.txt";
+
+    open my $fh, '>', $in or die "$in: $!";
+    print $fh $text;
+    close $fh;
+
+    my $out = `promtool check metrics < '$in' 2>&1`;
+    my $rc = $? == -1 ? 127 : $? >> 8;
+
+    $out = "promtool not found: apt-get install prometheus\n"
+        if $rc == 127;
+
+    return ($rc, $out);
 }
 
 # The audit "actor" of the admin calls made with a token: "admin:" and the
