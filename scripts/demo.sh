@@ -92,6 +92,7 @@ sed -e "s#@MODULE@#$module#g" \
     -e "s#@APP_PORT@#$app_port#g" \
     -e "s#@REDIS_PORT@#$redis_port#g" \
     examples/demo/nginx.conf > "$demo/conf/nginx.conf"
+cp examples/demo/aaguids.json "$demo/conf/aaguids.json"
 
 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$demo/redis" \
     --daemonize yes --pidfile "$demo/redis/redis.pid" \

@@ -21,7 +21,11 @@
 //           WebAuthn JSON methods (the kit's own conversion)
 //   C ken   an authenticator that does not verify the user: registration
 //           fails in the browser, the kit reports it to telemetry (which
-//           answers 501) and the page explains it
+//           answers 204) and the page explains it
+//
+// Then M, the operator, opens the page's metrics view: what A, B and C
+// did must be counted there, by platform and authenticator (the virtual
+// authenticators' AAGUID is named in examples/demo/aaguids.json).
 
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -40,6 +44,13 @@ mkdirSync(shots, { recursive: true });
 
 let passed = 0;
 let failed = 0;
+
+// what the runs did, for the metrics view to show: ceremonies that
+// succeeded, password sign-ins, orders refused at the passkey gate and
+// trades it allowed, and every telemetry report the pages sent
+const tally = { register: 0, login: 0, passwordSignIn: 0, refused: 0,
+                trades: 0 };
+const reports = [];
 
 function check(cond, what) {
     if (!cond) {
@@ -113,7 +124,13 @@ class Customer {
         this.page.on('pageerror', (e) => this.pageErrors.push(String(e)));
         this.page.on('request', (req) => {
             if (new URL(req.url()).pathname === '/webauthn/telemetry') {
-                this.telemetry.push({ req, body: req.postDataJSON() });
+                // the answer's status, kept for after the page is closed
+                const t = { req, body: req.postDataJSON(),
+                            status: req.response()
+                                .then((res) => res && res.status(),
+                                      () => null) };
+                this.telemetry.push(t);
+                reports.push(t);
             }
         });
         this.cdp = await this.context.newCDPSession(this.page);
@@ -190,6 +207,7 @@ class Customer {
               'balance not shown');
         check(await this.page.getAttribute('#state', 'data-level')
               === 'password', 'not at level password');
+        tally.passwordSignIn++;
     }
 
     async register(grant) {
@@ -198,6 +216,7 @@ class Customer {
         }
         await this.click('register');
         await this.outcome('registered');
+        tally.register++;
     }
 
     async login() {
@@ -205,6 +224,7 @@ class Customer {
         await this.outcome('passkey-ok');
         check(await this.page.getAttribute('#state', 'data-level')
               === 'passkey', 'not at level passkey');
+        tally.login++;
     }
 
     async trade(kind) {
@@ -216,6 +236,16 @@ class Customer {
         await this.outcome(kind + '-ok');
         check(await this.page.getAttribute('#trade-result', 'data-result')
               === 'accepted', kind + ' not accepted');
+        tally.trades++;
+    }
+
+    // an order refused at the passkey gate, with the read-only fallback
+    async refusedOrder() {
+        await this.click('order');
+        const msg = await this.outcome('passkey_required');
+        tally.refused++;
+        await fallbackShown(this, 'passkey_required');
+        return msg;
     }
 
     // the last telemetry report, once the page has sent one matching
@@ -224,8 +254,7 @@ class Customer {
             const t = this.telemetry.find((x) => x.body.error === error
                 && x.body.ceremony === ceremony);
             if (t) {
-                const res = await t.req.response();
-                return { body: t.body, status: res && res.status() };
+                return { body: t.body, status: await t.status };
             }
             await this.page.waitForEvent('request', { timeout: WAIT })
                 .catch(() => check(false, 'no telemetry for ' + error));
@@ -253,11 +282,8 @@ async function runA(browser) {
 
     await c.step('password sign-in shows the balance', () =>
         c.passwordSignIn());
-    await c.step('an order with the password alone is refused', async () => {
-        await c.click('order');
-        await c.outcome('passkey_required');
-        await fallbackShown(c, 'passkey_required');
-    });
+    await c.step('an order with the password alone is refused', () =>
+        c.refusedOrder());
     await c.step('passkey registration', () => c.register());
     await c.step('passkey login', () => c.login());
     await c.step('order accepted', () => c.trade('order'));
@@ -269,10 +295,8 @@ async function runA(browser) {
                          { authenticatorId: c.authId });
         await c.click('end-session');
         await c.outcome('session-ended');
-        await c.click('order');
-        const msg = await c.outcome('passkey_required');
+        const msg = await c.refusedOrder();
         check(msg.includes('passkey'), 'no explanation: ' + msg);
-        await fallbackShown(c, 'passkey_required');
         check((await c.text('#fallback')).includes('Read-only mode'),
               'fallback not explained');
     });
@@ -297,7 +321,7 @@ async function runA(browser) {
         await c.outcome('AbortError');
         await fallbackShown(c, 'AbortError');
         const t = await c.telemetryFor('AbortError', 'login');
-        check(t.status === 501, 'telemetry answered ' + t.status);
+        check(t.status === 204, 'telemetry answered ' + t.status);
         check(typeof t.body.elapsedMs === 'number' && t.body.v === 1,
               'telemetry payload ' + JSON.stringify(t.body));
     });
@@ -349,7 +373,8 @@ async function runB(browser) {
         await c.click('register');
         await c.outcome('InvalidStateError');
         const t = await c.telemetryFor('InvalidStateError', 'register');
-        check(t.body.hybrid === true, 'hybrid ' + t.body.hybrid);
+        check(t.status === 204 && t.body.hybrid === true,
+              'telemetry ' + JSON.stringify(t));
     });
     await c.close();
 }
@@ -366,7 +391,7 @@ async function runC(browser) {
         const msg = await c.outcome('NotAllowedError');
         check(msg.includes('cancelled, timed out'), 'message: ' + msg);
         const t = await c.telemetryFor('NotAllowedError', 'register');
-        check(t.status === 501 && t.body.hybrid === null,
+        check(t.status === 204 && t.body.hybrid === null,
               'telemetry ' + JSON.stringify(t));
     });
     await c.step('the same in Japanese', async () => {
@@ -376,16 +401,242 @@ async function runC(browser) {
     });
     await c.step('reading still works', async () => {
         await c.click('refresh');
-        await c.click('order');
-        await c.outcome('passkey_required');
-        await fallbackShown(c, 'passkey_required');
+        await c.refusedOrder();
     });
-    await c.step('metrics: not available yet', async () => {
+    await c.close();
+}
+
+// ---------------------------------------------------------------------
+// M: the metrics view, after A, B and C
+
+const VIRTUAL = 'Chromium virtual authenticator (tests)';
+
+// the module's platform label of Client Hints (ngx_http_webauthn_metrics.c)
+function platformLabel(platform, version) {
+    const major = parseInt(version, 10);
+    switch (platform) {
+    case 'Linux':
+        return 'linux';
+    case 'macOS':
+        return 'macos';
+    case 'Chrome OS':
+    case 'Chromium OS':
+        return 'chromeos';
+    case 'Windows':
+        return major >= 13 ? 'windows-11'
+            : major >= 1 && major <= 10 ? 'windows-10' : 'windows';
+    case 'Android':
+        return major >= 5 && major <= 30 ? 'android-' + major : 'android';
+    default:
+        return 'other';
+    }
+}
+
+// the series of one metric in the exposition text, read here with a
+// parser of its own: [{ labels, count }]
+function exposition(text, name) {
+    const rows = [];
+    for (const line of text.split('\n')) {
+        const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+        if (!m || m[1] !== name) {
+            continue;
+        }
+        const labels = {};
+        for (const l of m[2].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+            labels[l[1]] = l[2].replace(/\\(.)/g,
+                                        (_, x) => (x === 'n' ? '\n' : x));
+        }
+        rows.push({ labels, count: Number(m[3]) });
+    }
+    return rows;
+}
+
+const same = (a, b) => JSON.stringify(Object.entries(a).sort())
+    === JSON.stringify(Object.entries(b).sort());
+
+async function runM(browser) {
+    const c = new Customer(browser, 'M', 'operator');
+    await c.open();
+
+    // the rows of the table of METRIC: [{ labels, count, text }]
+    const rows = (metric) => c.page.$$eval(
+        `#metrics table[data-metric="${metric}"] tbody tr[data-labels]`,
+        (trs) => trs.map((tr) => ({ labels: JSON.parse(tr.dataset.labels),
+                                    count: Number(tr.dataset.count),
+                                    text: tr.innerText })));
+    const row = async (metric, labels) => {
+        const r = (await rows(metric)).filter((x) => same(x.labels, labels));
+        check(r.length === 1, metric + ': ' + r.length + ' rows of '
+              + JSON.stringify(labels) + ' in '
+              + JSON.stringify((await rows(metric)).map((x) => x.labels)));
+        return r[0];
+    };
+
+    let platform;
+    await c.step('the metrics view: sign-ins and registrations by ' +
+                 'platform and authenticator', async () => {
+        const [req] = await Promise.all([
+            c.page.waitForRequest((r) =>
+                new URL(r.url()).pathname === '/webauthn/metrics'),
+            c.click('metrics-show')
+        ]);
+        await c.page.waitForSelector('#metrics[data-status="200"]',
+                                     { timeout: WAIT });
+        // Accept-CH on the page: the version hint comes along
+        const h = await req.allHeaders();
+        check(h['sec-ch-ua-platform'] && 'sec-ch-ua-platform-version' in h,
+              'no platform client hints: ' + JSON.stringify(h));
+        platform = platformLabel(JSON.parse(h['sec-ch-ua-platform']),
+                                 JSON.parse(h['sec-ch-ua-platform-version']));
+        check(platform !== 'other', 'platform ' + h['sec-ch-ua-platform']);
+
+        const m = 'webauthn_ceremonies_total';
+        const login = await row(m, { ceremony: 'login', result: 'success',
+            reason: 'none', platform, authenticator: VIRTUAL });
+        check(login.count === tally.login && tally.login >= 2,
+              `logins: ${login.count}, the runs made ${tally.login}`);
+        check(login.text.includes(VIRTUAL) && login.text.includes(platform),
+              'row shows ' + login.text);
+        const reg = await row(m, { ceremony: 'register', result: 'success',
+            reason: 'none', platform, authenticator: VIRTUAL });
+        check(reg.count === tally.register && tally.register >= 3,
+              `registrations: ${reg.count}, the runs made ${tally.register}`);
+        const all = await rows(m);
+        check(all.every((x, i) => !i || all[i - 1].count >= x.count),
+              'not most counted first: ' + all.map((x) => x.count));
+    });
+
+    await c.step('the tables show what /webauthn/metrics says', async () => {
+        const raw = await c.page.locator('#metrics-raw').textContent();
+        check(raw.includes('# TYPE webauthn_ceremonies_total counter'),
+              'raw text: ' + raw.slice(0, 80));
+        for (const m of ['webauthn_ceremonies_total',
+                         'webauthn_client_failures_total',
+                         'webauthn_gate_decisions_total']) {
+            const key = (x) => JSON.stringify(Object.entries(x.labels)
+                .sort()) + ' ' + x.count;
+            const want = exposition(raw, m).map(key).sort();
+            const got = (await rows(m)).map(key).sort();
+            check(want.length > 0 && want.join('\n') === got.join('\n'),
+                  m + ': the text has ' + want.join(', ') + '; the table '
+                  + got.join(', '));
+        }
+        const store = await c.page.$eval('#metrics-store',
+                                         (p) => ({ ...p.dataset }));
+        check(Number(store.workers) >= 1 && store.up === store.workers,
+              'store ' + JSON.stringify(store));
+    });
+
+    await c.step('client failures, as the pages reported them', async () => {
+        const accepted = [];
+        for (const t of reports) {
+            if (await t.status === 204) {
+                accepted.push(t.body);
+            }
+        }
+        check(accepted.length >= 3, accepted.length + ' reports accepted');
+        const summary = await c.page.$eval('#metrics-summary',
+                                           (p) => ({ ...p.dataset }));
+        check(Number(summary.accepted) === accepted.length,
+              `reports: ${summary.accepted} accepted, the pages had ` +
+              `${accepted.length} answered 204`);
+
+        // C's registration without user verification
+        const m = 'webauthn_client_failures_total';
+        const c1 = await row(m, { ceremony: 'register',
+            error: 'NotAllowedError', platform, hybrid: 'unknown' });
+        check(c1.count === 1, 'NotAllowedError: ' + c1.count);
+        check(c1.text.includes('NotAllowedError'), 'row ' + c1.text);
+
+        // and every other report, counted once
+        const want = new Map();
+        for (const b of accepted) {
+            const k = JSON.stringify({ ceremony: b.ceremony, error: b.error,
+                platform, hybrid: b.hybrid === null ? 'unknown'
+                    : String(b.hybrid) });
+            want.set(k, (want.get(k) || 0) + 1);
+        }
+        const got = await rows(m);
+        check(got.length === want.size, 'client rows: ' + got.length +
+              ', reports: ' + [...want.keys()].join(' '));
+        for (const x of got) {
+            const n = [...want].find(([k]) => same(JSON.parse(k),
+                                                   x.labels));
+            check(n && n[1] === x.count, 'unexpected ' +
+                  JSON.stringify(x.labels) + ' ' + x.count);
+        }
+    });
+
+    await c.step('gate decisions: reads with the password, refusals, ' +
+                 'passkey trades', async () => {
+        const m = 'webauthn_gate_decisions_total';
+        // every password sign-in reads the positions (and the fallback
+        // reads them again): at least one read each
+        const read = await row(m, { gate: 'passkey', level: 'password',
+            outcome: 'read', reason: 'passkey_required' });
+        check(read.count >= tally.passwordSignIn && tally.passwordSignIn >= 3,
+              `reads: ${read.count}, password sign-ins ` +
+              tally.passwordSignIn);
+        const refuse = await row(m, { gate: 'passkey', level: 'password',
+            outcome: 'refuse', reason: 'passkey_required' });
+        check(refuse.count === tally.refused && tally.refused >= 3,
+              `refusals: ${refuse.count}, the runs had ${tally.refused}`);
+        // with a passkey session the runs only trade
+        const allow = await row(m, { gate: 'passkey', level: 'passkey',
+            outcome: 'allow', reason: 'none' });
+        check(allow.count === tally.trades && tally.trades >= 4,
+              `passkey allows: ${allow.count}, the runs made ` +
+              `${tally.trades} trades`);
+    });
+
+    await c.step('the metrics view in Japanese', async () => {
+        const before = await rows('webauthn_gate_decisions_total');
+        await c.click('lang-ja');
+        await c.page.waitForSelector('html[lang="ja"]');
+        const view = await c.text('#metrics');
+        check(view.includes('ゲートの判定') && view.includes('件数')
+              && view.includes('受理'), 'no Japanese view: '
+              + view.slice(0, 200));
+        const after = await rows('webauthn_gate_decisions_total');
+        check(JSON.stringify(after.map((x) => [x.labels, x.count]))
+              === JSON.stringify(before.map((x) => [x.labels, x.count])),
+              'the rows changed with the language');
+    });
+
+    await c.step('label values with escapes', async () => {
+        const s = await c.page.evaluate(async () => {
+            const { parseMetrics } = await import('/demo.js');
+            return parseMetrics([
+                '# HELP x_total A "help" line.',
+                'x_total{a="back\\\\slash",b="a \\"quote\\"",' +
+                    'c="two\\nlines",d="{,}="} 7',
+                'y_bucket{le="+Inf"} 3',
+                'z 1.5'
+            ].join('\n'));
+        });
+        check(s.length === 3 && s[0].name === 'x_total' && s[0].value === 7,
+              'samples ' + JSON.stringify(s));
+        check(same(s[0].labels, { a: 'back\\slash', b: 'a "quote"',
+                                  c: 'two\nlines', d: '{,}=' }),
+              'labels ' + JSON.stringify(s[0].labels));
+        check(s[1].labels.le === '+Inf' && s[2].value === 1.5,
+              'samples ' + JSON.stringify(s.slice(1)));
+    });
+
+    await c.step('metrics refused: the status is shown', async () => {
         await c.click('lang-en');
+        await c.page.waitForSelector('html[lang="en"]');
+        await c.page.route('**/webauthn/metrics', (route) =>
+            route.fulfill({ status: 503, body: 'busy' }));
         await c.click('metrics-show');
-        await c.page.waitForSelector('#metrics[data-status="501"]');
-        check((await c.text('#metrics')).includes('not available yet'),
-              'metrics view');
+        await c.page.waitForSelector('#metrics[data-status="503"]',
+                                     { timeout: WAIT });
+        const msg = await c.text('#metrics-error');
+        check(msg === 'The metrics could not be read (the server ' +
+              'answered 503).', 'message: ' + msg);
+        check(await c.page.locator('#metrics table').count() === 0,
+              'tables still shown');
+        await c.page.unroute('**/webauthn/metrics');
     });
     await c.close();
 }
@@ -397,7 +648,7 @@ try {
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
         args: ['--no-sandbox']
     });
-    for (const run of [runA, runB, runC]) {
+    for (const run of [runA, runB, runC, runM]) {
         try {
             await run(browser);
         } catch (e) {

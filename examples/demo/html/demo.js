@@ -124,6 +124,82 @@ const TEXT = {
         "Show metrics",
         "メトリクスを表示"
     ],
+    'metrics-hint': [
+        "What the module has counted since nginx started, read from /webauthn/metrics (Prometheus text, for this machine only).",
+        "nginx の起動以降にモジュールが数えた値です。/webauthn/metrics（Prometheus 形式、このマシンからのみ）から読み取ります。"
+    ],
+    'metrics-ceremonies': [
+        "Passkey registrations and sign-ins, as the server ended them",
+        "パスキーの登録とログイン（サーバーでの結果）"
+    ],
+    'metrics-client': [
+        "Failures in the browser, as the pages reported them",
+        "ブラウザー内での失敗（ページからの報告）"
+    ],
+    'metrics-gate': [
+        "Gate decisions",
+        "ゲートの判定"
+    ],
+    'metrics-none': [
+        "Nothing counted yet.",
+        "まだ記録はありません。"
+    ],
+    'metrics-summary': [
+        "Counted since {since}. Started: {register} registrations, {login} sign-ins. Lockouts: {lockouts}. Browser reports: {accepted} accepted, {refused} refused.",
+        "{since} から集計。開始: 登録 {register} 件、ログイン {login} 件。ロック: {lockouts} 件。ブラウザーからの報告: 受理 {accepted} 件、拒否 {refused} 件。"
+    ],
+    'metrics-store': [
+        "Store (Redis): {up} of {workers} workers connected; round trips p50 {p50}, p99 {p99} ({count} commands).",
+        "保存先（Redis）: ワーカー {workers} 個中 {up} 個が接続中。往復時間 p50 {p50}、p99 {p99}（{count} コマンド）。"
+    ],
+    'metrics-raw': [
+        "raw (Prometheus text)",
+        "元のテキスト（Prometheus 形式）"
+    ],
+    'col-ceremony': [
+        "ceremony",
+        "操作"
+    ],
+    'col-result': [
+        "result",
+        "結果"
+    ],
+    'col-reason': [
+        "reason",
+        "理由"
+    ],
+    'col-platform': [
+        "platform",
+        "プラットフォーム"
+    ],
+    'col-authenticator': [
+        "authenticator",
+        "認証器"
+    ],
+    'col-error': [
+        "error",
+        "エラー"
+    ],
+    'col-hybrid': [
+        "hybrid (phone)",
+        "ハイブリッド（スマートフォン）"
+    ],
+    'col-gate': [
+        "gate",
+        "ゲート"
+    ],
+    'col-level': [
+        "level",
+        "レベル"
+    ],
+    'col-outcome': [
+        "outcome",
+        "判定"
+    ],
+    'col-count': [
+        "count",
+        "件数"
+    ],
     'log-title': [
         "What happened",
         "操作の記録"
@@ -189,8 +265,12 @@ const TEXT = {
         "ログアウトしました。"
     ],
     'metrics-na': [
-        "Metrics are not available yet in this build (the server answered {status}).",
-        "メトリクスはこのビルドではまだ利用できません（サーバーの応答: {status}）。"
+        "The metrics could not be read (the server answered {status}).",
+        "メトリクスを読み取れませんでした（サーバーの応答: {status}）。"
+    ],
+    'metrics-unreachable': [
+        "The metrics could not be read (no answer from the server).",
+        "メトリクスを読み取れませんでした（サーバーから応答がありません）。"
     ],
     'no-passkeys': [
         "No passkey yet.",
@@ -298,6 +378,9 @@ function setLang(l) {
     }
     if (!$('fallback').hidden && fallbackError) {
         showFallback(fallbackError);
+    }
+    if (metrics) {
+        renderMetrics();
     }
     showState();
 }
@@ -510,13 +593,230 @@ button('fallback-login', async () => {
     }
 });
 
+// 5. Metrics: /webauthn/metrics in the Prometheus text format (0.0.4),
+// read into a few tables.  The last answer is kept, to draw it again in
+// the other language.
+let metrics = null;               // { status, text }
+
+// One sample a line, 'name{label="value",...} value [timestamp]', label
+// values with \\, \" and \n escaped; comments (# HELP, # TYPE), blank
+// lines and lines that do not parse are skipped.
+export function parseMetrics(text) {
+    const samples = [];
+    for (const line of text.split('\n')) {
+        const s = line.startsWith('#') ? null : parseSample(line.trim());
+        if (s) {
+            samples.push(s);
+        }
+    }
+    return samples;
+}
+
+function parseSample(line) {
+    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
+    if (!name) {
+        return null;
+    }
+    const labels = {};
+    let i = name[0].length;
+    if (line[i] === '{') {
+        i++;
+        for (;;) {
+            while (line[i] === ' ' || line[i] === ',') {
+                i++;
+            }
+            if (line[i] === '}') {
+                i++;
+                break;
+            }
+            const key = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"/.exec(line.slice(i));
+            if (!key) {
+                return null;
+            }
+            i += key[0].length;
+            let v = '';
+            for (;;) {
+                const c = line[i++];
+                if (c === undefined) {
+                    return null;
+                }
+                if (c === '"') {
+                    break;
+                }
+                if (c === '\\') {
+                    const e = line[i++];
+                    v += e === 'n' ? '\n' : e === '\\' || e === '"' ? e
+                        : '\\' + (e ?? '');
+                } else {
+                    v += c;
+                }
+            }
+            labels[key[1]] = v;
+        }
+    }
+    const rest = line.slice(i).trim().split(/\s+/)[0];
+    const value = rest === '+Inf' ? Infinity : rest === '-Inf' ? -Infinity
+        : rest === '' ? NaN : Number(rest);
+    if (Number.isNaN(value) && rest !== 'NaN') {
+        return null;
+    }
+    return { name: name[0], labels, value };
+}
+
+// the three tables: a metric, the labels shown, most counted first
+const METRIC_TABLES = [
+    { metric: 'webauthn_ceremonies_total', title: 'metrics-ceremonies',
+      columns: ['ceremony', 'result', 'reason', 'platform',
+                'authenticator'] },
+    { metric: 'webauthn_client_failures_total', title: 'metrics-client',
+      columns: ['ceremony', 'error', 'platform', 'hybrid'] },
+    { metric: 'webauthn_gate_decisions_total', title: 'metrics-gate',
+      columns: ['gate', 'level', 'outcome', 'reason'] }
+];
+
+const count = (n) => n.toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-US');
+
+function metricTable(samples, { metric, title, columns }) {
+    const table = document.createElement('table');
+    table.dataset.metric = metric;
+    const caption = document.createElement('caption');
+    caption.dataset.t = title;
+    caption.textContent = t(title);
+    const head = document.createElement('tr');
+    for (const c of [...columns, 'count']) {
+        const th = document.createElement('th');
+        th.dataset.t = 'col-' + c;
+        th.textContent = t('col-' + c);
+        head.appendChild(th);
+    }
+    const thead = document.createElement('thead');
+    thead.appendChild(head);
+    const tbody = document.createElement('tbody');
+    const rows = samples.filter((s) => s.name === metric)
+        .map((s) => ({ s, key: columns.map((c) => s.labels[c]).join('\n') }))
+        .sort((a, b) => b.s.value - a.s.value
+              || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { s } of rows) {
+        const tr = document.createElement('tr');
+        tr.dataset.labels = JSON.stringify(s.labels);
+        tr.dataset.count = String(s.value);
+        for (const c of columns) {
+            const td = document.createElement('td');
+            td.textContent = s.labels[c] ?? '';
+            tr.appendChild(td);
+        }
+        const td = document.createElement('td');
+        td.className = 'count';
+        td.textContent = count(s.value);
+        tr.appendChild(td);
+        tbody.appendChild(tr);
+    }
+    if (!rows.length) {
+        const tr = document.createElement('tr');
+        tr.dataset.empty = 'yes';
+        const td = document.createElement('td');
+        td.colSpan = columns.length + 1;
+        td.dataset.t = 'metrics-none';
+        td.textContent = t('metrics-none');
+        tr.appendChild(td);
+        tbody.appendChild(tr);
+    }
+    table.append(caption, thead, tbody);
+    return table;
+}
+
+// a histogram's quantile, as the bucket it falls in: "≤ 2.5 ms"
+function quantile(samples, name, q) {
+    const buckets = samples.filter((s) => s.name === name + '_bucket')
+        .map((s) => ({ le: Number(s.labels.le.replace('+Inf', 'Infinity')),
+                       n: s.value }))
+        .sort((a, b) => a.le - b.le);
+    const total = buckets.length ? buckets[buckets.length - 1].n : 0;
+    if (!total) {
+        return '\u2014';
+    }
+    const ms = (le) => String(+(le * 1000).toPrecision(6)) + ' ms';
+    for (let i = 0; i < buckets.length; i++) {
+        if (buckets[i].n >= q * total) {
+            return Number.isFinite(buckets[i].le)
+                ? '\u2264 ' + ms(buckets[i].le)
+                : '> ' + ms(i ? buckets[i - 1].le : 0);
+        }
+    }
+    return '\u2014';
+}
+
+function renderMetrics() {
+    const box = $('metrics');
+    const err = $('metrics-error');
+    const view = $('metrics-view');
+    box.hidden = false;
+    box.dataset.status = metrics.status;
+    view.textContent = '';
+    $('metrics-raw').textContent = metrics.text || '';
+    $('metrics-raw-box').hidden = !metrics.text;
+    if (metrics.status !== 200) {
+        err.hidden = false;
+        err.textContent = metrics.status
+            ? t('metrics-na', { status: metrics.status })
+            : t('metrics-unreachable');
+        return;
+    }
+    err.hidden = true;
+    err.textContent = '';
+
+    const samples = parseMetrics(metrics.text);
+    const sum = (name, match = {}) => samples
+        .filter((s) => s.name === name && Object.entries(match)
+            .every(([k, v]) => s.labels[k] === v))
+        .reduce((a, s) => a + s.value, 0);
+
+    const since = samples.find((s) =>
+        s.name === 'webauthn_metrics_start_time_seconds');
+    const summary = document.createElement('p');
+    summary.id = 'metrics-summary';
+    const vars = {
+        register: sum('webauthn_ceremonies_started_total',
+                      { ceremony: 'register' }),
+        login: sum('webauthn_ceremonies_started_total', { ceremony: 'login' }),
+        lockouts: sum('webauthn_lockouts_total'),
+        accepted: sum('webauthn_telemetry_reports_total',
+                      { result: 'accepted' }),
+        refused: sum('webauthn_telemetry_reports_total')
+            - sum('webauthn_telemetry_reports_total', { result: 'accepted' })
+    };
+    Object.assign(summary.dataset, vars);
+    summary.textContent = t('metrics-summary', {
+        ...Object.fromEntries(Object.entries(vars)
+            .map(([k, v]) => [k, count(v)])),
+        since: since ? new Date(since.value * 1000).toLocaleString(lang)
+            : '\u2014'
+    });
+
+    const store = document.createElement('p');
+    store.id = 'metrics-store';
+    const workers = samples.filter((s) => s.name === 'webauthn_store_up');
+    store.dataset.workers = workers.length;
+    store.dataset.up = workers.filter((s) => s.value === 1).length;
+    store.textContent = t('metrics-store', {
+        workers: workers.length, up: store.dataset.up,
+        p50: quantile(samples, 'webauthn_store_latency_seconds', 0.5),
+        p99: quantile(samples, 'webauthn_store_latency_seconds', 0.99),
+        count: count(sum('webauthn_store_latency_seconds_count'))
+    });
+
+    view.append(summary, store,
+                ...METRIC_TABLES.map((m) => metricTable(samples, m)));
+}
+
 button('metrics-show', async () => {
-    const r = await fetch('/webauthn/metrics', { cache: 'no-store' });
-    const out = $('metrics');
-    out.hidden = false;
-    out.textContent = r.ok ? await r.text()
-        : t('metrics-na', { status: r.status });
-    out.dataset.status = r.status;
+    try {
+        const r = await fetch('/webauthn/metrics', { cache: 'no-store' });
+        metrics = { status: r.status, text: r.ok ? await r.text() : '' };
+    } catch (e) {
+        metrics = { status: 0, text: '' };
+    }
+    renderMetrics();
 });
 
 if (!WebAuthnClient.support().webauthn) {
