@@ -24,7 +24,9 @@
 # BENCH_GATE_ROUNDS (5), BENCH_GATE_CONNS (32), BENCH_GATE_REQUESTS
 # (1000000); BENCH_GATE_MODES (plain,gated,ceremony: a subset runs only
 # those, and without gated no memory run, for trying a build whose
-# ceremonies do not work yet).  The logs stay in $BUILD/bench-gate/logs.
+# ceremonies do not work yet); BENCH_GATE_METRICS (0; 1: with a
+# webauthn_zone, so that every request is counted as in a deployment that
+# serves the metrics).  The logs stay in $BUILD/bench-gate/logs.
 
 set -eu
 
@@ -44,6 +46,14 @@ conns=${BENCH_GATE_CONNS:-32}
 requests=${BENCH_GATE_REQUESTS:-1000000}
 modes=${BENCH_GATE_MODES:-plain,gated,ceremony}
 nginx=${BENCH_GATE_NGINX:-/usr/sbin/nginx}
+metrics=${BENCH_GATE_METRICS:-0}
+
+zone=
+metrics_location=
+if [ "$metrics" = 1 ]; then
+    zone="webauthn_zone  webauthn:1m;"
+    metrics_location="location = /metrics { webauthn_endpoint metrics; }"
+fi
 
 # nginx takes $NGINX as sockets inherited from an old binary (a binary
 # upgrade): it would not listen, and stay in the foreground
@@ -174,6 +184,7 @@ http {
     webauthn_session_ttl    1h;
     webauthn_challenge_ttl  5m;
     webauthn_user_verification  required;
+    $zone
 
     server {
         listen       127.0.0.1:$port;
@@ -216,6 +227,8 @@ http {
         location = /webauthn/login {
             webauthn_endpoint  login;
         }
+
+        $metrics_location
     }
 }
 EOF
@@ -325,4 +338,10 @@ grep -v -e '^gate ratio:' -e '^ceremony ratio:' "$out"
 grep -e '^gate ratio:' -e '^ceremony ratio:' "$out" || true
 if [ -n "$rss_growth" ]; then
     echo "rss growth: $rss_growth KiB"
+fi
+# what was counted meanwhile: the proof that the counting ran
+if [ "$metrics" = 1 ]; then
+    curl -s "http://127.0.0.1:$port/metrics" \
+        | grep -E '^webauthn_(ceremonies_total|gate_decisions_total|metrics_dropped_total)' \
+        | sed 's/^/metrics: /'
 fi
