@@ -737,3 +737,51 @@ GET /metrics
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 22: random User-Agents and Client Hints: every answer 200, every platform label bounded
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+my $name = wa_name();
+# fixed seed: the same cases every run
+srand(20261121);
+my @pieces = ('Android ', 'iPhone OS ', 'CPU OS ', 'CrOS', 'Windows', 'Macintosh',
+              'Linux', 'X11', '10; K)', '_', '.', ';', ')', ' ', '"', '999', '1', '14',
+              "\x{e9}", 'Sec', '0000', 'like Mac OS X');
+my $bad = 0;
+for my $i (1 .. 150) {
+    my $ua = join '', map { $pieces[int rand @pieces] } 1 .. int(rand 12);
+    $ua .= join '', map { chr(0x21 + int rand 94) } 1 .. int(rand 20);
+    my @h = ("User-Agent: $ua");
+    if ($i % 3 == 0) {
+        my $p = join '', map { $pieces[int rand @pieces] } 1 .. int(rand 4);
+        push @h, qq{Sec-CH-UA-Platform: "$p"};
+        push @h, 'Sec-CH-UA-Platform-Version: "' . join('', map { $pieces[int rand @pieces] } 1 .. int(rand 4)) . '"'
+            if $i % 2;
+    }
+    my $c = wa_client(undef, identity => 0, headers => [@h]);
+    my $res = $c->login_options;
+    if ($res->code != 200) {
+        $bad++;
+        diag "$ua: " . $res->describe;
+    }
+}
+is $bad, 0, "$name - 150 login_options with odd headers: all 200";
+my $m = wa_metrics();
+my @odd = grep { !/^(?:other|linux|macos|chromeos|windows(?:-1[01])?|android(?:-(?:[5-9]|[12]\d|30))?|ios(?:-(?:[1-3]\d|40))?)$/ }
+          map { /platform="([^"]*)"/ ? $1 : () } keys %$m;
+is_deeply \@odd, [], "$name - every platform label is of the bounded set";
+my ($rc, $out) = wa_promtool((wa_metrics())[1]->body);
+is $rc, 0, "$name - promtool check metrics" or diag $out;
+--- request
+GET /metrics
+--- error_code: 200
+--- no_error_log
+[alert]
+[emerg]
