@@ -304,7 +304,10 @@ typedef struct {
 } wa_credential_t;
 
 /* Verify a registration against the challenge the RP issued.  On success
- * fills cred (free it with wa_credential_free). */
+ * fills cred (free it with wa_credential_free).  On failure cred holds
+ * nothing to free; its aaguid is the authenticator data's when the
+ * failure came after that was read (the authenticator's claim, for
+ * statistics only), else zeros. */
 wa_rc_t wa_verify_registration(const wa_policy_t *pol,
     const uint8_t *challenge, size_t challenge_len,
     const wa_registration_response_t *resp, wa_credential_t *cred,

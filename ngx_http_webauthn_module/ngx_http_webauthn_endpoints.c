@@ -204,6 +204,8 @@ static void ngx_http_webauthn_login_options_out(ngx_http_request_t *r,
 
 static void ngx_http_webauthn_ep_fail_rc(ngx_http_request_t *r, wa_rc_t rc,
     wa_err_t *err);
+static void ngx_http_webauthn_failed_aaguid(ngx_http_request_t *r,
+    const uint8_t *raw);
 static ngx_int_t ngx_http_webauthn_aaguid(ngx_http_request_t *r,
     const uint8_t *raw, ngx_str_t *out);
 static void ngx_http_webauthn_ep_cleanup(void *data);
@@ -1124,6 +1126,7 @@ ngx_http_webauthn_register_begin(ngx_http_request_t *r, void *data,
                                 NGX_HTTP_WEBAUTHN_CHALLENGE_LEN, &ep->reg,
                                 &ep->cred, &err);
     if (rc != WA_OK) {
+        ngx_http_webauthn_failed_aaguid(r, ep->cred.aaguid);
         ep->consumed = 1;
         ngx_http_webauthn_ep_failed(r, ep, wa_rc_code(rc));
         ngx_http_webauthn_ep_fail_rc(r, rc, &err);
@@ -2944,6 +2947,28 @@ ngx_http_webauthn_aaguid(ngx_http_request_t *r, const uint8_t *raw,
     out->len = p - out->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * The AAGUID a refused registration claimed (zeros when it was refused
+ * before the authenticator data was read) as $webauthn_aaguid: the
+ * metrics then name the authenticator that fails to register.
+ */
+
+static void
+ngx_http_webauthn_failed_aaguid(ngx_http_request_t *r, const uint8_t *raw)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 16; i++) {
+        if (raw[i]) {
+            (void) ngx_http_webauthn_aaguid(r, raw,
+                                            &ngx_http_webauthn_get_ctx(r)
+                                                ->aaguid);
+            return;
+        }
+    }
 }
 
 

@@ -785,3 +785,36 @@ GET /metrics
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 23: a refused registration is counted with the authenticator it claimed
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+my $name = wa_name();
+my $m0 = wa_metrics();
+my $c = wa_client('dave', headers => ['X-User: dave', @::Android14]);
+$c->register(rp_id => 'other.example', args => ['--aaguid', $::GpmAaguid],
+             expect => 403);
+# refused before the authenticator data: no AAGUID to name
+$c->register(origin => 'https://evil.example', args => ['--aaguid', $::GpmAaguid],
+             expect => 403);
+my $m1 = wa_metrics();
+::grew($m0, $m1,
+       ::ceremony(ceremony => 'register', result => 'failure',
+                  reason => 'rp_id_mismatch', platform => 'android-14',
+                  authenticator => 'Google Password Manager') => 1,
+       ::ceremony(ceremony => 'register', result => 'failure',
+                  reason => 'origin_mismatch', platform => 'android-14',
+                  authenticator => 'other') => 1);
+--- request
+GET /metrics
+--- error_code: 200
+--- no_error_log
+[alert]
+[emerg]

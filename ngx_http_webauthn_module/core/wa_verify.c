@@ -300,6 +300,10 @@ wa_registration_steps(const wa_policy_t *pol, const uint8_t *challenge,
         return wa_fail(err, WA_ERR_MALFORMED, "authenticatorData.flags.AT");
     }
 
+    /* which authenticator this says it is: kept even when a later step
+     * fails (wa_verify_registration), for the caller's statistics */
+    memcpy(cred->aaguid, ad.aaguid, 16);
+
     rc = wa_auth_data_verify(pol, &ad, err);
     if (rc != WA_OK) {
         return rc;
@@ -366,6 +370,7 @@ wa_verify_registration(const wa_policy_t *pol, const uint8_t *challenge,
 {
     wa_rc_t       rc;
     cbor_item_t  *root;
+    uint8_t       aaguid[16];
 
     memset(cred, 0, sizeof(*cred));
 
@@ -383,7 +388,10 @@ wa_verify_registration(const wa_policy_t *pol, const uint8_t *challenge,
     }
 
     if (rc != WA_OK) {
+        /* nothing of a refused credential stays, but its AAGUID */
+        memcpy(aaguid, cred->aaguid, 16);
         wa_credential_free(cred);
+        memcpy(cred->aaguid, aaguid, 16);
         return rc;
     }
 

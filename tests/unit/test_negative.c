@@ -1891,6 +1891,76 @@ untrusted_ok(const char *name, const wa_policy_t *p, const sa_opts_t *o)
     sa_cred_free(c);
 }
 
+/* A refused registration still says which authenticator it claimed to
+ * come from, once the authenticator data was read; nothing else stays. */
+static void
+failed_reg_aaguid(const char *name, const sa_opts_t *o, wa_rc_t want,
+    const uint8_t *want_aaguid)
+{
+    sa_result_t                 r;
+    wa_registration_response_t  resp;
+    wa_credential_t             cred;
+    wa_err_t                    err;
+    wa_rc_t                     rc;
+    sa_cred_t                  *c;
+    char                        what[160];
+
+    c = sa_cred_new(-7, 0, NULL);
+    if (c == NULL || sa_register(c, o, &r) != 0) {
+        t_ok(0, name, "softauth: %s", sa_last_error());
+        sa_cred_free(c);
+        return;
+    }
+    memset(&resp, 0, sizeof(resp));
+    memset(&err, 0, sizeof(err));
+    rc = wa_registration_response_parse(r.json, r.json_len, &resp, &err);
+    if (rc == WA_OK) {
+        rc = wa_verify_registration(&g_pol, chal, sizeof(chal), &resp, &cred,
+                                    &err);
+    }
+    if (t_rc(name, rc, want, &err)) {
+        snprintf(what, sizeof(what), "%s: the AAGUID", name);
+        t_ok(memcmp(cred.aaguid, want_aaguid, 16) == 0, what, "differs");
+        snprintf(what, sizeof(what), "%s: nothing else", name);
+        t_ok(cred.key == NULL && cred.cred_id.data == NULL
+             && cred.public_key.data == NULL && cred.alg == 0, what,
+             "a refused credential kept its parts");
+    }
+    wa_registration_response_free(&resp);
+    sa_result_free(&r);
+    sa_cred_free(c);
+}
+
+static void
+test_failed_registration_aaguid(void)
+{
+    sa_opts_t              o;
+    static const uint8_t   aaguid[16] = {
+        0xea, 0x9b, 0x8d, 0x66, 0x4d, 0x01, 0x1d, 0x21,
+        0x3c, 0xe4, 0xb6, 0xb4, 0x8c, 0xb5, 0x75, 0xd4
+    };
+    static const uint8_t   zeros[16];
+
+    opts_init(&o);
+    o.aaguid = aaguid;
+    o.rp_id = "other.example";
+    failed_reg_aaguid("refused registration: rp_id_mismatch keeps the AAGUID",
+                      &o, WA_ERR_RP_ID_MISMATCH, aaguid);
+
+    opts_init(&o);
+    o.aaguid = aaguid;
+    o.no_up = 1;
+    failed_reg_aaguid("refused registration: no UP keeps the AAGUID",
+                      &o, WA_ERR_UP_MISSING, aaguid);
+
+    opts_init(&o);
+    o.aaguid = aaguid;
+    o.challenge = other_chal;
+    failed_reg_aaguid("refused before the authenticator data: no AAGUID",
+                      &o, WA_ERR_CHALLENGE_MISMATCH, zeros);
+}
+
+
 static void
 test_attestation(void)
 {
@@ -2198,6 +2268,7 @@ main(void)
     test_response_json();
     test_signatures(rsa_pkcs1);
     test_attestation();
+    test_failed_registration_aaguid();
     test_parsers();
 
 #ifdef WA_HAVE_ATTEST_FORMATS
