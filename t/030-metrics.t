@@ -109,15 +109,6 @@ sub admin {
                      result => $result);
 }
 
-# checks that each series grew by the given amount
-sub grew {
-    my ($before, $after, %want) = @_;
-    for my $s (sort keys %want) {
-        is WebAuthnTest::wa_delta($before, $after, $s), $want{$s},
-            WebAuthnTest::wa_name() . " - $s +$want{$s}";
-    }
-}
-
 # a user with a passkey of the given AAGUID, signed in from Android 14
 sub android_user {
     my ($user, $aaguid) = @_;
@@ -226,7 +217,7 @@ my $name = wa_name();
 my $m0 = wa_metrics();
 my ($alice) = ::android_user('alice', $::KeyAaguid);
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::started('register', 'android-14') => 1,
        ::ceremony(ceremony => 'register', result => 'success', reason => 'none',
                   platform => 'android-14', authenticator => $::KeyName) => 1,
@@ -234,7 +225,7 @@ my $m1 = wa_metrics();
 $alice->login;
 $alice->login;
 my $m2 = wa_metrics();
-::grew($m1, $m2,
+wa_grew($m1, $m2,
        ::started('login', 'android-14') => 2,
        ::ceremony(ceremony => 'login', result => 'success', reason => 'none',
                   platform => 'android-14', authenticator => $::KeyName) => 2,
@@ -246,7 +237,7 @@ is_deeply \@fail, [], "$name - no failure counted";
 my ($bob) = ::android_user('bob', $::GpmAaguid);
 $bob->login;
 my $m3 = wa_metrics();
-::grew($m2, $m3,
+wa_grew($m2, $m3,
        ::ceremony(ceremony => 'login', result => 'success', reason => 'none',
                   platform => 'android-14',
                   authenticator => 'Google Password Manager') => 1);
@@ -272,7 +263,7 @@ my ($alice) = ::android_user('alice', $::KeyAaguid);
 my $m0 = wa_metrics();
 $alice->login(corrupt => 1, expect => 403);
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::ceremony(ceremony => 'login', result => 'failure',
                   reason => 'signature_invalid', platform => 'android-14',
                   authenticator => $::KeyName) => 1,
@@ -288,7 +279,7 @@ my $m2 = wa_metrics();
 my $res = $alice->login_options;
 is $res->code, 429, "$name - locked: login_options 429";
 my $m3 = wa_metrics();
-::grew($m2, $m3,
+wa_grew($m2, $m3,
        ::ceremony(ceremony => 'login', result => 'failure',
                   reason => 'rate_limited', platform => 'android-14',
                   authenticator => 'other') => 1,
@@ -299,7 +290,7 @@ my $anon = wa_client(undef, identity => 0);
 $res = $anon->post('/webauthn/login', '{');
 is $res->code, 400, "$name - a broken login: 400";
 my $m4 = wa_metrics();
-::grew($m3, $m4,
+wa_grew($m3, $m4,
        ::ceremony(ceremony => 'login', result => 'failure',
                   reason => 'malformed_request', platform => 'other',
                   authenticator => 'other') => 1);
@@ -333,7 +324,7 @@ $alice->set_session(undef);
 my $m0 = wa_metrics();
 $alice->login(expect => 403);
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::ceremony(ceremony => 'login', result => 'failure',
                   reason => 'credential_revoked', platform => 'android-14',
                   authenticator => $::KeyName) => 1);
@@ -358,7 +349,7 @@ my $name = wa_name();
 my $m0 = wa_metrics();
 my ($carol) = ::android_user('carol', $::UnknownAaguid);
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::ceremony(ceremony => 'register', result => 'success', reason => 'none',
                   platform => 'android-14', authenticator => 'other') => 1);
 # each login_options (passkey-first, 200) counts a start on its platform
@@ -435,7 +426,7 @@ is $anon->request('GET', '/account/balance.json')->code, 401, "$name - no identi
 $alice->login;
 is $alice->request('GET', '/vault/balance.json')->code, 200, "$name - passkey session: 200";
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::gate('password', 'password', 'allow', 'none') => 1,
        ::gate('passkey', 'password', 'read', 'passkey_required') => 1,
        ::gate('passkey', 'password', 'refuse', 'passkey_required') => 1,
@@ -466,7 +457,7 @@ is wa_admin('POST', 'users/alice/reset', $::Token)->code, 200, "$name - reset: 2
 is wa_admin('POST', 'users/nobody/unlock', $::Token)->code, 404, "$name - unknown: 404";
 is wa_admin('POST', 'users/alice/reset', 'wrong-token')->code, 401, "$name - bad token: 401";
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::admin('user', 'ok') => 1,
        ::admin('reset', 'ok') => 1,
        ::admin('unlock', 'user_unknown') => 1,
@@ -503,7 +494,7 @@ my $m2 = wa_metrics();
 cmp_ok WebAuthnTest::wa_delta($m1, $m2,
     wa_series('webauthn_store_errors_total', kind => 'unavailable')), '>=', 2,
     "$name - store errors: unavailable";
-::grew($m1, $m2,
+wa_grew($m1, $m2,
        ::gate('passkey', 'password', 'read', 'store_unavailable') => 1,
        ::gate('passkey', 'password', 'refuse', 'store_unavailable') => 1);
 wa_redis_start();
@@ -805,7 +796,7 @@ $c->register(rp_id => 'other.example', args => ['--aaguid', $::GpmAaguid],
 $c->register(origin => 'https://evil.example', args => ['--aaguid', $::GpmAaguid],
              expect => 403);
 my $m1 = wa_metrics();
-::grew($m0, $m1,
+wa_grew($m0, $m1,
        ::ceremony(ceremony => 'register', result => 'failure',
                   reason => 'rp_id_mismatch', platform => 'android-14',
                   authenticator => 'Google Password Manager') => 1,

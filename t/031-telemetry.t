@@ -112,20 +112,17 @@ $res = ::post('/free', '{"v":1,"ceremony":"login","error":"SomethingNew","hybrid
               'Origin: https://example.com');
 is $res->code, 204, "$name - an unknown error name, no time: 204";
 my $m1 = wa_metrics();
-for my $want ([::client_failure('login', 'NotAllowedError', 'android-14', 'unknown'), 1],
-              [::client_failure('register', 'InvalidStateError', 'ios-18', 'true'), 1],
-              [::client_failure('login', 'other', 'other', 'false'), 1],
-              [::reports('accepted'), 3],
-              ['webauthn_client_failure_seconds_count{ceremony="login",error="NotAllowedError"}', 1],
-              ['webauthn_client_failure_seconds_count{ceremony="register",error="InvalidStateError"}', 1],
-              ['webauthn_client_failure_seconds_bucket{ceremony="login",error="NotAllowedError",le="5"}', 0],
-              ['webauthn_client_failure_seconds_bucket{ceremony="login",error="NotAllowedError",le="10"}', 1],
-              ['webauthn_client_failure_seconds_bucket{ceremony="register",error="InvalidStateError",le="1"}', 1],
-              ['webauthn_client_failure_seconds_count{ceremony="login",error="other"}', 0])
-{
-    is WebAuthnTest::wa_delta($m0, $m1, $want->[0]), $want->[1],
-        "$name - $want->[0] +$want->[1]";
-}
+wa_grew($m0, $m1,
+        ::client_failure('login', 'NotAllowedError', 'android-14', 'unknown') => 1,
+        ::client_failure('register', 'InvalidStateError', 'ios-18', 'true') => 1,
+        ::client_failure('login', 'other', 'other', 'false') => 1,
+        ::reports('accepted') => 3,
+        'webauthn_client_failure_seconds_count{ceremony="login",error="NotAllowedError"}' => 1,
+        'webauthn_client_failure_seconds_count{ceremony="register",error="InvalidStateError"}' => 1,
+        'webauthn_client_failure_seconds_bucket{ceremony="login",error="NotAllowedError",le="5"}' => 0,
+        'webauthn_client_failure_seconds_bucket{ceremony="login",error="NotAllowedError",le="10"}' => 1,
+        'webauthn_client_failure_seconds_bucket{ceremony="register",error="InvalidStateError",le="1"}' => 1,
+        'webauthn_client_failure_seconds_count{ceremony="login",error="other"}' => 0);
 cmp_ok abs(WebAuthnTest::wa_delta($m0, $m1, 'webauthn_client_failure_seconds_sum{ceremony="login",error="NotAllowedError"}') - 5.321),
     '<', 0.0005, "$name - the login time sum: +5.321 s";
 # a server code is no browser error; "unsupported" has no time to count
@@ -137,15 +134,12 @@ $res = ::post('/free', '{"v":1,"ceremony":"login","error":"unsupported","elapsed
               'Origin: https://example.com');
 is $res->code, 204, "$name - unsupported: 204";
 my $m3 = wa_metrics();
-for my $want ([::client_failure('login', 'other', 'other', 'unknown'), 1],
-              [::client_failure('login', 'signature_invalid', 'other', 'unknown'), 0],
-              [::client_failure('login', 'unsupported', 'other', 'unknown'), 1],
-              ['webauthn_client_failure_seconds_count{ceremony="login",error="other"}', 1],
-              ['webauthn_client_failure_seconds_count{ceremony="login",error="unsupported"}', 0])
-{
-    is WebAuthnTest::wa_delta($m2, $m3, $want->[0]), $want->[1],
-        "$name - $want->[0] +$want->[1]";
-}
+wa_grew($m2, $m3,
+        ::client_failure('login', 'other', 'other', 'unknown') => 1,
+        ::client_failure('login', 'signature_invalid', 'other', 'unknown') => 0,
+        ::client_failure('login', 'unsupported', 'other', 'unknown') => 1,
+        'webauthn_client_failure_seconds_count{ceremony="login",error="other"}' => 1,
+        'webauthn_client_failure_seconds_count{ceremony="login",error="unsupported"}' => 0);
 my ($rc, $out) = wa_promtool((wa_metrics())[1]->body);
 is $rc, 0, "$name - promtool check metrics" or diag $out;
 --- request

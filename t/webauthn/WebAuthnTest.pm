@@ -111,7 +111,7 @@ our @EXPORT = qw(
     wa_redis_start wa_concurrent wa_retry wa_json wa_to_json wa_b64url
     wa_b64url_decode wa_softauth wa_tamper wa_basic wa_redis_timeout_ms
     wa_admin wa_admin_actor wa_ukey wa_redis_json wa_audit wa_lkg
-    wa_metrics wa_series wa_delta wa_promtool
+    wa_metrics wa_series wa_delta wa_grew wa_promtool
 );
 
 # where the runners evaluate --- init: the real Test::Nginx in
@@ -789,6 +789,18 @@ sub wa_series {
 sub wa_delta {
     my ($before, $after, $series) = @_;
     return ($after->{$series} // 0) - ($before->{$series} // 0);
+}
+
+# Checks that each series grew by the given amount between two
+# wa_metrics() readings: wa_grew($before, $after, $series => 1, ...)
+sub wa_grew {
+    my ($before, $after, @want) = @_;
+
+    while (@want) {
+        my ($series, $n) = splice @want, 0, 2;
+        Test::More::is(wa_delta($before, $after, $series), $n,
+                       wa_name() . " - $series +$n");
+    }
 }
 
 # Runs "promtool check metrics" over a text: (exit status, its output).
