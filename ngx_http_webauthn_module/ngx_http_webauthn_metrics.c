@@ -249,32 +249,44 @@ static const char  *ngx_http_webauthn_platforms[] = {
  * names a browser rejects a ceremony with (client telemetry), "other".
  * Extend, never reorder within a running nginx (the zone keeps indexes).
  */
-static const char  *ngx_http_webauthn_reasons[] = {
-    "none",
+static ngx_str_t  ngx_http_webauthn_reasons[] = {
+    ngx_string("none"),
 
-    "identity_required", "passkey_required", "session_expired",
-    "transaction_mismatch", "probation", "enrollment_not_allowed",
-    "policy_denied", "rate_limited", "grant_invalid", "store_unavailable",
-    "malformed_request", "payload_too_large", "type_mismatch",
-    "method_not_allowed", "not_implemented", "unauthorized", "not_found",
-    "user_unknown", "no_snapshot", "challenge_expired", "challenge_unknown",
-    "challenge_mismatch", "origin_mismatch", "cross_origin_refused",
-    "top_origin_mismatch", "rp_id_mismatch", "user_presence_missing",
-    "user_verification_required", "backup_state_invalid",
-    "backup_eligibility_changed", "signature_invalid", "counter_regression",
-    "credential_unknown", "credential_revoked", "credential_suspended",
-    "credential_exists", "credential_id_mismatch", "user_mismatch",
-    "algorithm_unsupported", "key_invalid", "attestation_invalid",
-    "attestation_untrusted", "attestation_format_unsupported",
-    "internal_error",
+    ngx_string("identity_required"), ngx_string("passkey_required"),
+    ngx_string("session_expired"), ngx_string("transaction_mismatch"),
+    ngx_string("probation"), ngx_string("enrollment_not_allowed"),
+    ngx_string("policy_denied"), ngx_string("rate_limited"),
+    ngx_string("grant_invalid"), ngx_string("store_unavailable"),
+    ngx_string("malformed_request"), ngx_string("payload_too_large"),
+    ngx_string("type_mismatch"), ngx_string("method_not_allowed"),
+    ngx_string("not_implemented"), ngx_string("unauthorized"),
+    ngx_string("not_found"), ngx_string("user_unknown"),
+    ngx_string("no_snapshot"), ngx_string("challenge_expired"),
+    ngx_string("challenge_unknown"), ngx_string("challenge_mismatch"),
+    ngx_string("origin_mismatch"), ngx_string("cross_origin_refused"),
+    ngx_string("top_origin_mismatch"), ngx_string("rp_id_mismatch"),
+    ngx_string("user_presence_missing"),
+    ngx_string("user_verification_required"),
+    ngx_string("backup_state_invalid"),
+    ngx_string("backup_eligibility_changed"), ngx_string("signature_invalid"),
+    ngx_string("counter_regression"), ngx_string("credential_unknown"),
+    ngx_string("credential_revoked"), ngx_string("credential_suspended"),
+    ngx_string("credential_exists"), ngx_string("credential_id_mismatch"),
+    ngx_string("user_mismatch"), ngx_string("algorithm_unsupported"),
+    ngx_string("key_invalid"), ngx_string("attestation_invalid"),
+    ngx_string("attestation_untrusted"),
+    ngx_string("attestation_format_unsupported"), ngx_string("internal_error"),
 
     /* the client errors, in this order up to "other", which ends both */
-    "NotAllowedError", "AbortError", "InvalidStateError", "SecurityError",
-    "NotSupportedError", "ConstraintError", "UnknownError", "TimeoutError",
-    "NetworkError", "EncodingError", "DataError", "TypeError",
-    "unsupported",
+    ngx_string("NotAllowedError"), ngx_string("AbortError"),
+    ngx_string("InvalidStateError"), ngx_string("SecurityError"),
+    ngx_string("NotSupportedError"), ngx_string("ConstraintError"),
+    ngx_string("UnknownError"), ngx_string("TimeoutError"),
+    ngx_string("NetworkError"), ngx_string("EncodingError"),
+    ngx_string("DataError"), ngx_string("TypeError"),
+    ngx_string("unsupported"),
 
-    "other"
+    ngx_string("other")
 };
 
 #define NGX_HTTP_WEBAUTHN_REASONS                                             \
@@ -988,8 +1000,8 @@ ngx_http_webauthn_metric_reason(u_char *p, size_t len)
     }
 
     for (i = 1; i < NGX_HTTP_WEBAUTHN_REASONS - 1; i++) {
-        if (ngx_strlen(ngx_http_webauthn_reasons[i]) == len
-            && ngx_strncmp(ngx_http_webauthn_reasons[i], p, len) == 0)
+        if (ngx_http_webauthn_reasons[i].len == len
+            && ngx_strncmp(ngx_http_webauthn_reasons[i].data, p, len) == 0)
         {
             return i;
         }
@@ -1694,9 +1706,9 @@ ngx_http_webauthn_metrics_handler(ngx_http_request_t *r)
             }
 
             ngx_snprintf(labels, sizeof(labels),
-                         "ceremony=\"%s\",error=\"%s\"%Z",
+                         "ceremony=\"%s\",error=\"%V\"%Z",
                          ngx_http_webauthn_ceremonies[i],
-                         ngx_http_webauthn_reasons[
+                         &ngx_http_webauthn_reasons[
                              NGX_HTTP_WEBAUTHN_CLIENT_FIRST + l]);
 
             p = ngx_http_webauthn_out_histogram(p, last,
@@ -1769,6 +1781,11 @@ ngx_http_webauthn_label(u_char *p, u_char *last,
 #define ngx_http_webauthn_pick(t)                                             \
     (i < sizeof(t) / sizeof(t[0]) ? t[i] : "other")
 
+    /* the reasons are ngx_str_t literals: their data is NUL-terminated */
+#define ngx_http_webauthn_reason(i)                                           \
+    ((i) < NGX_HTTP_WEBAUTHN_REASONS                                          \
+     ? (const char *) ngx_http_webauthn_reasons[i].data : "other")
+
     switch (kind) {
 
     case NGX_HTTP_WEBAUTHN_L_CEREMONY:
@@ -1780,17 +1797,15 @@ ngx_http_webauthn_label(u_char *p, u_char *last,
         break;
 
     case NGX_HTTP_WEBAUTHN_L_REASON:
-        name = ngx_http_webauthn_pick(ngx_http_webauthn_reasons);
+        name = ngx_http_webauthn_reason(i);
         break;
 
     case NGX_HTTP_WEBAUTHN_L_ADMIN_RESULT:
-        name = (i == 0) ? "ok"
-                        : ngx_http_webauthn_pick(ngx_http_webauthn_reasons);
+        name = (i == 0) ? "ok" : ngx_http_webauthn_reason(i);
         break;
 
     case NGX_HTTP_WEBAUTHN_L_REPORT:
-        name = (i == 0) ? "accepted"
-                        : ngx_http_webauthn_pick(ngx_http_webauthn_reasons);
+        name = (i == 0) ? "accepted" : ngx_http_webauthn_reason(i);
         break;
 
     case NGX_HTTP_WEBAUTHN_L_GATE:
@@ -1871,6 +1886,7 @@ ngx_http_webauthn_label(u_char *p, u_char *last,
     }
 
 #undef ngx_http_webauthn_pick
+#undef ngx_http_webauthn_reason
 
     return ngx_slprintf(p, last, "%s", name);
 }
