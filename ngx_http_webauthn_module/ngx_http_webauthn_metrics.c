@@ -1026,14 +1026,6 @@ ngx_http_webauthn_metric_client_error(u_char *p, size_t len)
 }
 
 
-void
-ngx_http_webauthn_metric_telemetry(ngx_uint_t reason)
-{
-    ngx_http_webauthn_metric_inc(ngx_http_webauthn_key(
-        NGX_HTTP_WEBAUTHN_M_TELEMETRY, reason, 0, 0, 0, 0));
-}
-
-
 /* an accepted client report; elapsed < 0 when the page did not say */
 
 void
@@ -1428,6 +1420,12 @@ ngx_http_webauthn_metrics_log_handler(ngx_http_request_t *r)
         ngx_http_webauthn_metric_inc(ngx_http_webauthn_key(
             NGX_HTTP_WEBAUTHN_M_ADMIN, ctx->admin_action,
             ngx_http_webauthn_result(r, ctx), 0, 0, 0));
+        break;
+
+    case NGX_HTTP_WEBAUTHN_EP_TELEMETRY:
+        ngx_http_webauthn_metric_inc(ngx_http_webauthn_key(
+            NGX_HTTP_WEBAUTHN_M_TELEMETRY,
+            ngx_http_webauthn_result(r, ctx), 0, 0, 0, 0));
         break;
 
     default:

@@ -441,7 +441,6 @@ void ngx_http_webauthn_metric_store_error(ngx_uint_t kind);
 void ngx_http_webauthn_metric_store_state(ngx_uint_t connected,
     ngx_uint_t made);
 void ngx_http_webauthn_metric_lockout(void);
-void ngx_http_webauthn_metric_telemetry(ngx_uint_t reason);
 void ngx_http_webauthn_metric_client(ngx_http_request_t *r,
     ngx_uint_t ceremony, ngx_uint_t error, ngx_uint_t hybrid,
     ngx_int_t elapsed);

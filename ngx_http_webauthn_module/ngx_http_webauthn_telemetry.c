@@ -12,7 +12,8 @@
  * histogram; nothing of it is stored.  Anyone can post, so the body is
  * small and strict, the Origin must be one of the site's, and each client
  * address may post webauthn_telemetry_limit reports a minute (counted in
- * the zone, so that every worker agrees).  The answer is 204.
+ * the zone, so that every worker agrees).  The answer is 204.  What each
+ * report came to is counted in the log phase, as for every endpoint.
  */
 
 
@@ -61,8 +62,6 @@ static void ngx_http_webauthn_limit_expire(ngx_slab_pool_t *shpool,
     ngx_rbtree_t *tree, ngx_queue_t *queue, time_t now, ngx_uint_t force);
 static ngx_int_t ngx_http_webauthn_telemetry_parse(ngx_str_t *body,
     ngx_http_webauthn_report_t *rep, const char **why);
-static void ngx_http_webauthn_telemetry_refuse(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message);
 
 
 ngx_int_t
@@ -71,18 +70,20 @@ ngx_http_webauthn_telemetry_handler(ngx_http_request_t *r)
     ngx_int_t  rc;
     ngx_str_t  allow;
 
+    /* the log phase counts what every report came to: it needs the ctx */
+
+    if (ngx_http_webauthn_get_ctx(r) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (r->method != NGX_HTTP_POST) {
         ngx_str_set(&allow, "POST");
-        ngx_http_webauthn_metric_telemetry(ngx_http_webauthn_metric_reason(
-            (u_char *) "method_not_allowed", 18));
         return ngx_http_webauthn_not_allowed(r, &allow);
     }
 
     if (r->headers_in.content_length_n
         > NGX_HTTP_WEBAUTHN_TELEMETRY_BODY_MAX)
     {
-        ngx_http_webauthn_metric_telemetry(ngx_http_webauthn_metric_reason(
-            (u_char *) "payload_too_large", 17));
         return ngx_http_webauthn_reject(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "payload_too_large",
                                         "a report is at most 1024 bytes");
@@ -117,10 +118,9 @@ ngx_http_webauthn_telemetry_body(ngx_http_request_t *r)
                                      NGX_HTTP_WEBAUTHN_TELEMETRY_BODY_MAX);
 
     if (rc == NGX_DECLINED) {
-        ngx_http_webauthn_telemetry_refuse(r,
-                                           NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                           "payload_too_large",
-                                           "a report is at most 1024 bytes");
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "payload_too_large",
+                                  "a report is at most 1024 bytes", "none");
         return;
     }
 
@@ -132,10 +132,9 @@ ngx_http_webauthn_telemetry_body(ngx_http_request_t *r)
     /* only the site's own pages report: junk from elsewhere is not counted */
 
     if (ngx_http_webauthn_telemetry_origin(r) != NGX_OK) {
-        ngx_http_webauthn_telemetry_refuse(r, NGX_HTTP_FORBIDDEN,
-                                           "origin_mismatch",
-                                           "reports are taken from the "
-                                           "site's own pages only");
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_FORBIDDEN, "origin_mismatch",
+                                  "reports are taken from the site's own "
+                                  "pages only", "none");
         return;
     }
 
@@ -166,31 +165,30 @@ ngx_http_webauthn_telemetry_body(ngx_http_request_t *r)
                 return;
             }
 
-            ngx_http_webauthn_telemetry_refuse(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                               "rate_limited",
-                                               "too many reports from this "
-                                               "address, try later");
+            ngx_http_webauthn_ep_fail(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                      "rate_limited",
+                                      "too many reports from this "
+                                      "address, try later", "none");
             return;
         }
     }
 
     if (ngx_http_webauthn_check_type(r) != NGX_OK) {
-        ngx_http_webauthn_telemetry_refuse(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                           "malformed_request",
-                                           "the body must be "
-                                           "application/json");
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                  "malformed_request",
+                                  "the body must be application/json",
+                                  "none");
         return;
     }
 
     if (ngx_http_webauthn_telemetry_parse(&body, &rep, &why) != NGX_OK) {
-        ngx_http_webauthn_telemetry_refuse(r, NGX_HTTP_BAD_REQUEST,
-                                           "malformed_request", why);
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_BAD_REQUEST,
+                                  "malformed_request", why, "none");
         return;
     }
 
     ngx_http_webauthn_metric_client(r, rep.ceremony, rep.error, rep.hybrid,
                                     rep.elapsed);
-    ngx_http_webauthn_metric_telemetry(0);
 
     r->headers_out.status = NGX_HTTP_NO_CONTENT;
     r->headers_out.content_length_n = 0;
@@ -575,17 +573,4 @@ done:
     json_decref(root);
 
     return rc;
-}
-
-
-static void
-ngx_http_webauthn_telemetry_refuse(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message)
-{
-    ngx_http_webauthn_metric_telemetry(
-        ngx_http_webauthn_metric_reason((u_char *) code, ngx_strlen(code)));
-
-    ngx_http_finalize_request(r, ngx_http_webauthn_send_error(r, status, code,
-                                                              message,
-                                                              "none"));
 }
