@@ -12,6 +12,7 @@
 #                   [BENCH_GATE_CONNS=32] [BENCH_GATE_REQUESTS=1000000]
 #                   [BENCH_GATE_PORT=8091] [BENCH_GATE_REDIS_PORT=6391]
 #                   [BENCH_GATE_METRICS=1]  (with a webauthn_zone: counted)
+#                   [BENCH_GATE_SESSION_CACHE=off|N]  (webauthn_session_cache)
 #
 # The module in the Debian nginx, end to end (scripts/bench-gate.sh): one
 # worker pinned to CPU 0; a private Redis and the load generator
@@ -51,6 +52,7 @@ BENCH_GATE_ROUNDS     ?= 5
 BENCH_GATE_CONNS      ?= 32
 BENCH_GATE_REQUESTS   ?= 1000000
 BENCH_GATE_METRICS    ?= 0
+BENCH_GATE_SESSION_CACHE ?=
 BENCH_GATE_PORT       ?= 8091
 BENCH_GATE_REDIS_PORT ?= 6391
 
@@ -82,6 +84,7 @@ bench-gate: $(MODULE_SO) $(BENCH_DIR)/bench_gate
 	BENCH_GATE_REDIS_PORT=$(BENCH_GATE_REDIS_PORT) \
 	BENCH_GATE_NGINX=$(NGX_BINARY) \
 	BENCH_GATE_METRICS=$(BENCH_GATE_METRICS) \
+	BENCH_GATE_SESSION_CACHE=$(BENCH_GATE_SESSION_CACHE) \
 	    sh scripts/bench-gate.sh
 
 BENCH_ROLLBACK_USERS      ?= 1000000

@@ -831,7 +831,7 @@ ngx_http_webauthn_ep_session_check(ngx_http_request_t *r,
 
     rc = ngx_http_webauthn_session_lookup(r, &ep->session,
                                           ngx_http_webauthn_ep_session_reply,
-                                          ep);
+                                          ep, 0);
     if (rc != NGX_OK) {
         ngx_http_webauthn_ep_store_failed(r, rc);
     }

@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_webauthn_gate_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx);
 static void ngx_http_webauthn_gate_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
+static ngx_int_t ngx_http_webauthn_gate_verdict(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_int_t valid);
 static ngx_int_t ngx_http_webauthn_gate_passkey(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf, ngx_http_webauthn_ctx_t *ctx);
 static ngx_int_t ngx_http_webauthn_gate_fallback(ngx_http_request_t *r,
@@ -170,11 +172,22 @@ ngx_http_webauthn_gate_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
     rc = ngx_http_webauthn_session_lookup(r, &ctx->session,
-                                          ngx_http_webauthn_gate_reply, ctx);
+                                          ngx_http_webauthn_gate_reply, ctx,
+                                          1);
 
     if (rc == NGX_OK) {
         ctx->gate_pending = 1;
         return NGX_AGAIN;
+    }
+
+    /* the session cache answered: no round trip */
+
+    if (rc == NGX_DONE) {
+        return ngx_http_webauthn_gate_verdict(r, ctx, NGX_OK);
+    }
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_webauthn_gate_verdict(r, ctx, NGX_DECLINED);
     }
 
     if (rc == NGX_ERROR) {
@@ -196,32 +209,12 @@ ngx_http_webauthn_gate_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_webauthn_ctx_t *ctx = data;
 
-    ngx_int_t                      rc;
-    ngx_http_webauthn_loc_conf_t  *wlcf;
+    ngx_int_t  rc;
 
     ctx->gate_pending = 0;
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
-
-    switch (ngx_http_webauthn_session_valid(&ctx->session, reply)) {
-
-    case NGX_OK:
-        rc = ngx_http_webauthn_gate_passkey(r, wlcf, ctx);
-        break;
-
-    case NGX_DECLINED:
-        rc = ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
-                 NGX_HTTP_FORBIDDEN, "session_expired",
-                 "your passkey session has ended, sign in with your "
-                 "passkey again", "passkey");
-        break;
-
-    default: /* NGX_ERROR */
-        rc = ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
-                 NGX_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                 "passkey sessions are unavailable, try again later",
-                 "retry");
-    }
+    rc = ngx_http_webauthn_gate_verdict(r, ctx,
+             ngx_http_webauthn_session_valid(&ctx->session, reply));
 
     if (rc == NGX_DONE) {
         /* refused: the response is sent and the request finalized */
@@ -232,6 +225,39 @@ ngx_http_webauthn_gate_reply(ngx_http_request_t *r, void *data,
     ctx->gate_rc = rc;
 
     ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * What the gate does with the store's word on the session (NGX_OK: holds,
+ * NGX_DECLINED: ended, NGX_ERROR: no answer): the access handler's result.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_gate_verdict(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_int_t valid)
+{
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    switch (valid) {
+
+    case NGX_OK:
+        return ngx_http_webauthn_gate_passkey(r, wlcf, ctx);
+
+    case NGX_DECLINED:
+        return ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
+                   NGX_HTTP_FORBIDDEN, "session_expired",
+                   "your passkey session has ended, sign in with your "
+                   "passkey again", "passkey");
+
+    default: /* NGX_ERROR */
+        return ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
+                   NGX_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                   "passkey sessions are unavailable, try again later",
+                   "retry");
+    }
 }
 
 

@@ -69,7 +69,8 @@
 #define NGX_HTTP_WEBAUTHN_M_ADMIN         7
 #define NGX_HTTP_WEBAUTHN_M_CLIENT        8
 #define NGX_HTTP_WEBAUTHN_M_TELEMETRY     9
-#define NGX_HTTP_WEBAUTHN_M_COUNT         10
+#define NGX_HTTP_WEBAUTHN_M_SESSION_CACHE 10
+#define NGX_HTTP_WEBAUTHN_M_COUNT         11
 
 /* what a label's index means */
 #define NGX_HTTP_WEBAUTHN_L_CEREMONY      0
@@ -86,6 +87,7 @@
 #define NGX_HTTP_WEBAUTHN_L_HYBRID        11
 #define NGX_HTTP_WEBAUTHN_L_ADMIN_RESULT  12    /* a reason, 0 is "ok" */
 #define NGX_HTTP_WEBAUTHN_L_REPORT        13    /* a reason, 0 "accepted" */
+#define NGX_HTTP_WEBAUTHN_L_CACHE         14
 
 /* platforms: fixed names, then "android-N" and "ios-N" in a range */
 #define NGX_HTTP_WEBAUTHN_P_OTHER         0
@@ -237,6 +239,9 @@ static const char  *ngx_http_webauthn_actions[] = {
 static const char  *ngx_http_webauthn_hybrids[] = {
     "unknown", "false", "true"
 };
+static const char  *ngx_http_webauthn_cache_results[] = {
+    "hit", "miss", "bypass"
+};
 
 static const char  *ngx_http_webauthn_platforms[] = {
     "other", "linux", "macos", "chromeos", "windows", "windows-10",
@@ -343,7 +348,11 @@ static ngx_http_webauthn_metric_t  ngx_http_webauthn_metrics[] = {
 
     { "webauthn_telemetry_reports_total", "counter",
       "Client telemetry reports, accepted or refused.",
-      1, { "result" }, { NGX_HTTP_WEBAUTHN_L_REPORT } }
+      1, { "result" }, { NGX_HTTP_WEBAUTHN_L_REPORT } },
+
+    { "webauthn_session_cache_total", "counter",
+      "Gate session checks: from the session cache, or asked of Redis.",
+      1, { "result" }, { NGX_HTTP_WEBAUTHN_L_CACHE } }
 };
 
 
@@ -977,6 +986,14 @@ ngx_http_webauthn_metric_store_state(ngx_uint_t connected, ngx_uint_t made)
             w->up = connected ? 1 : 0;
         }
     }
+}
+
+
+void
+ngx_http_webauthn_metric_session_cache(ngx_uint_t result)
+{
+    ngx_http_webauthn_metric_inc(ngx_http_webauthn_key(
+        NGX_HTTP_WEBAUTHN_M_SESSION_CACHE, result, 0, 0, 0, 0));
 }
 
 
@@ -1833,6 +1850,10 @@ ngx_http_webauthn_label(u_char *p, u_char *last,
 
     case NGX_HTTP_WEBAUTHN_L_HYBRID:
         name = ngx_http_webauthn_pick(ngx_http_webauthn_hybrids);
+        break;
+
+    case NGX_HTTP_WEBAUTHN_L_CACHE:
+        name = ngx_http_webauthn_pick(ngx_http_webauthn_cache_results);
         break;
 
     case NGX_HTTP_WEBAUTHN_L_PLATFORM:

@@ -94,7 +94,10 @@ static char *ngx_http_webauthn_init_policy(ngx_conf_t *cf,
 static u_char *ngx_http_webauthn_strdup0(ngx_pool_t *pool, ngx_str_t *s);
 
 static ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
+static char *ngx_http_webauthn_session_cache(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static void *ngx_http_webauthn_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_webauthn_create_srv_conf(ngx_conf_t *cf);
 static char *ngx_http_webauthn_merge_srv_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -321,6 +324,13 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       offsetof(ngx_http_webauthn_loc_conf_t, telemetry_limit),
       NULL },
 
+    { ngx_string("webauthn_session_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_webauthn_session_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_main_conf_t, session_cache),
+      NULL },
+
       ngx_null_command
 };
 
@@ -330,7 +340,7 @@ static ngx_http_module_t  ngx_http_webauthn_module_ctx = {
     ngx_http_webauthn_init,                /* postconfiguration */
 
     ngx_http_webauthn_create_main_conf,    /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_webauthn_init_main_conf,      /* init main configuration */
 
     ngx_http_webauthn_create_srv_conf,     /* create server configuration */
     ngx_http_webauthn_merge_srv_conf,      /* merge server configuration */
@@ -2019,6 +2029,47 @@ invalid:
 }
 
 
+/*
+ * webauthn_session_cache number | off;  the sessions a worker remembers
+ * between requests, each as its record and its user's epoch
+ */
+
+static char *
+ngx_http_webauthn_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webauthn_main_conf_t  *wmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (wmcf->session_cache != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        wmcf->session_cache = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < 1 || n > NGX_HTTP_WEBAUTHN_SESSION_CACHE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid session cache size \"%V\": use "
+                           "\"off\" or a number of sessions, 1 to %d",
+                           &value[1], NGX_HTTP_WEBAUTHN_SESSION_CACHE_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    wmcf->session_cache = n;
+
+    return NGX_CONF_OK;
+}
+
+
 /* webauthn_telemetry_limit number | off;  reports a minute per address */
 
 static char *
@@ -2335,7 +2386,21 @@ ngx_http_webauthn_create_main_conf(ngx_conf_t *cf)
      *     conf->shm_zone = NULL;
      */
 
+    conf->session_cache = NGX_CONF_UNSET_UINT;
+
     return conf;
+}
+
+
+static char *
+ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_webauthn_main_conf_t  *wmcf = conf;
+
+    ngx_conf_init_uint_value(wmcf->session_cache,
+                             NGX_HTTP_WEBAUTHN_SESSION_CACHE);
+
+    return NGX_CONF_OK;
 }
 
 

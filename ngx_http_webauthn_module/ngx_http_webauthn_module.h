@@ -8,6 +8,7 @@
  *   ngx_http_webauthn_module.c     directives, configuration, variables
  *   ngx_http_webauthn_json.c       JSON answers and errors
  *   ngx_http_webauthn_store.c      Redis through hiredis on nginx events
+ *   ngx_http_webauthn_cache.c      the worker's session cache (a table)
  *   ngx_http_webauthn_session.c    the session cookie
  *   ngx_http_webauthn_gate.c       the access phase gate
  *   ngx_http_webauthn_endpoints.c  the ceremony endpoints
@@ -46,6 +47,10 @@
 #define NGX_HTTP_WEBAUTHN_LEVEL_NONE        0
 #define NGX_HTTP_WEBAUTHN_LEVEL_PASSWORD    1
 #define NGX_HTTP_WEBAUTHN_LEVEL_PASSKEY     2
+
+/* webauthn_session_cache: the default, and the most allowed */
+#define NGX_HTTP_WEBAUTHN_SESSION_CACHE     10000
+#define NGX_HTTP_WEBAUTHN_SESSION_CACHE_MAX 1000000
 
 #define NGX_HTTP_WEBAUTHN_ORIGIN_HTTPS      0
 #define NGX_HTTP_WEBAUTHN_ORIGIN_DEV        1
@@ -100,6 +105,11 @@
 #define NGX_HTTP_WEBAUTHN_OUTCOME_ALLOW     1
 #define NGX_HTTP_WEBAUTHN_OUTCOME_READ      2
 #define NGX_HTTP_WEBAUTHN_OUTCOME_REFUSE    3
+
+/* a gate's session check, for the metrics: what the session cache did */
+#define NGX_HTTP_WEBAUTHN_CACHE_HIT         0
+#define NGX_HTTP_WEBAUTHN_CACHE_MISS        1
+#define NGX_HTTP_WEBAUTHN_CACHE_BYPASS      2   /* on, but not trusted now */
 
 /* store commands that got no answer, for the metrics */
 #define NGX_HTTP_WEBAUTHN_STORE_UNAVAILABLE 0
@@ -168,6 +178,9 @@ typedef struct ngx_http_webauthn_shctx_s  ngx_http_webauthn_shctx_t;
 typedef struct {
     ngx_http_webauthn_redis_conf_t  *redis;
     ngx_shm_zone_t                  *shm_zone;
+
+    /* webauthn_session_cache: sessions a worker remembers, 0: off */
+    ngx_uint_t                       session_cache;
 
     /* webauthn_aaguid_names: AAGUIDs sorted, their names, and the
      * names' label indexes in the zone */
@@ -377,8 +390,41 @@ ngx_int_t ngx_http_webauthn_store_command(ngx_http_request_t *r,
     ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
     int nkeys, int argc, const char **argv, const size_t *argvlen);
 
+/*
+ * The MGET of keys the session cache keeps: NGX_OK with every value in
+ * values (data NULL for a key that does not exist) when all are cached and
+ * the cache can be trusted now, NGX_DECLINED otherwise.
+ */
+ngx_int_t ngx_http_webauthn_store_cached(ngx_uint_t n, ngx_str_t *keys,
+    ngx_str_t *values);
+
+/*
+ * ngx_http_webauthn_store_command() for "MGET key...", whose answer the
+ * session cache keeps (when it is on) and Redis then tracks.
+ */
+ngx_int_t ngx_http_webauthn_store_mget_cached(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen);
+
 ngx_int_t ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle);
 void ngx_http_webauthn_store_exit_process(ngx_cycle_t *cycle);
+
+
+/* ngx_http_webauthn_cache.c */
+
+typedef struct ngx_http_webauthn_cache_s  ngx_http_webauthn_cache_t;
+
+ngx_http_webauthn_cache_t *ngx_http_webauthn_cache_create(ngx_uint_t max,
+    ngx_log_t *log);
+void ngx_http_webauthn_cache_destroy(ngx_http_webauthn_cache_t *cache);
+ngx_int_t ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache,
+    u_char *key, size_t len, ngx_str_t *value);
+void ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache,
+    u_char *key, size_t len, ngx_str_t *value);
+void ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
+    u_char *key, size_t len);
+void ngx_http_webauthn_cache_flush(ngx_http_webauthn_cache_t *cache);
+ngx_uint_t ngx_http_webauthn_cache_size(ngx_http_webauthn_cache_t *cache);
 
 
 /* ngx_http_webauthn_session.c */
@@ -398,7 +444,7 @@ char *ngx_http_webauthn_session_macs(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_array_t **macs);
 ngx_int_t ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_http_webauthn_store_pt handler,
-    void *data);
+    void *data, ngx_uint_t cached);
 ngx_int_t ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
     redisReply *reply);
 
@@ -441,6 +487,7 @@ void ngx_http_webauthn_metric_store_error(ngx_uint_t kind);
 void ngx_http_webauthn_metric_store_state(ngx_uint_t connected,
     ngx_uint_t made);
 void ngx_http_webauthn_metric_lockout(void);
+void ngx_http_webauthn_metric_session_cache(ngx_uint_t result);
 void ngx_http_webauthn_metric_client(ngx_http_request_t *r,
     ngx_uint_t ceremony, ngx_uint_t error, ngx_uint_t hybrid,
     ngx_int_t elapsed);

@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_webauthn_session_mac(EVP_MAC_CTX *keyed,
 static void ngx_http_webauthn_session_macs_free(void *data);
 static ngx_int_t ngx_http_webauthn_session_parse(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_webauthn_session_t *s);
+static ngx_int_t ngx_http_webauthn_session_holds(
+    ngx_http_webauthn_session_t *s, ngx_str_t *e, ngx_str_t *rec);
 static ngx_int_t ngx_http_webauthn_find_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 static u_char *ngx_http_webauthn_cookie_attrs(u_char *p,
@@ -513,16 +515,18 @@ ngx_http_webauthn_parse_uint(u_char *p, size_t len, uint64_t *out)
 /*
  * Asks the store whether a session still holds: MGET of the user's session
  * epoch and of the session record, in one round trip.  Returns what
- * ngx_http_webauthn_store_command() returns.
+ * ngx_http_webauthn_store_command() returns; with cached, the session
+ * cache may answer at once instead: NGX_DONE, the session holds, or
+ * NGX_ABORT, it has ended (the handler is then not called).
  */
 
 ngx_int_t
 ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_http_webauthn_store_pt handler,
-    void *data)
+    void *data, ngx_uint_t cached)
 {
     u_char      *p;
-    ngx_str_t    prefix;
+    ngx_str_t    prefix, keys[2], values[2];
     const char  *argv[3];
     size_t       argvlen[3];
 
@@ -540,19 +544,35 @@ ngx_http_webauthn_session_lookup(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    argv[0] = "MGET";
-    argvlen[0] = 4;
-
-    argv[1] = (char *) p;
+    keys[0].data = p;
     p = ngx_cpymem(p, prefix.data, prefix.len);
     p = ngx_cpymem(p, "epoch", sizeof("epoch") - 1);
-    argvlen[1] = p - (u_char *) argv[1];
+    keys[0].len = p - keys[0].data;
 
-    argv[2] = (char *) p;
+    keys[1].data = p;
     p = ngx_cpymem(p, prefix.data, prefix.len);
     p = ngx_cpymem(p, "s:", sizeof("s:") - 1);
     p = ngx_cpymem(p, s->sid.data, s->sid.len);
-    argvlen[2] = p - (u_char *) argv[2];
+    keys[1].len = p - keys[1].data;
+
+    if (cached) {
+        if (ngx_http_webauthn_store_cached(2, keys, values) == NGX_OK) {
+            return ngx_http_webauthn_session_holds(s, &values[0], &values[1])
+                   == NGX_OK ? NGX_DONE : NGX_ABORT;
+        }
+    }
+
+    argv[0] = "MGET";
+    argvlen[0] = 4;
+    argv[1] = (char *) keys[0].data;
+    argvlen[1] = keys[0].len;
+    argv[2] = (char *) keys[1].data;
+    argvlen[2] = keys[1].len;
+
+    if (cached) {
+        return ngx_http_webauthn_store_mget_cached(r, handler, data, 3, argv,
+                                                   argvlen);
+    }
 
     return ngx_http_webauthn_store_command(r, handler, data,
                                            NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0,
@@ -571,8 +591,9 @@ ngx_int_t
 ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
     redisReply *reply)
 {
-    uint64_t     epoch, probation;
-    redisReply  *e, *rec;
+    ngx_uint_t   i;
+    ngx_str_t    values[2];
+    redisReply  *e;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 2)
@@ -580,23 +601,47 @@ ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
         return NGX_ERROR;
     }
 
-    e = reply->element[0];
-    rec = reply->element[1];
+    for (i = 0; i < 2; i++) {
+        e = reply->element[i];
+
+        if (e->type == REDIS_REPLY_STRING) {
+            values[i].data = (u_char *) e->str;
+            values[i].len = e->len;
+
+        } else {
+            ngx_str_null(&values[i]);
+        }
+    }
+
+    return ngx_http_webauthn_session_holds(s, &values[0], &values[1]);
+}
+
+
+/*
+ * The verdict on the epoch and the record, as the store has them (data
+ * NULL: no such key): NGX_OK or NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_session_holds(ngx_http_webauthn_session_t *s,
+    ngx_str_t *e, ngx_str_t *rec)
+{
+    uint64_t  epoch, probation;
 
     epoch = 0;
 
-    if (e->type == REDIS_REPLY_STRING
-        && ngx_http_webauthn_parse_uint((u_char *) e->str, e->len, &epoch)
-           != NGX_OK)
+    if (e->data
+        && ngx_http_webauthn_parse_uint(e->data, e->len, &epoch) != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
     /* the record: "<passkey id>" or "<passkey id> <probation start>" */
 
-    if (rec->type != REDIS_REPLY_STRING
-        || (size_t) rec->len < s->credential.len
-        || ngx_strncmp(rec->str, s->credential.data, s->credential.len) != 0
+    if (rec->data == NULL
+        || rec->len < s->credential.len
+        || ngx_strncmp(rec->data, s->credential.data, s->credential.len)
+           != 0
         || epoch != s->epoch)
     {
         return NGX_DECLINED;
@@ -604,13 +649,12 @@ ngx_http_webauthn_session_valid(ngx_http_webauthn_session_t *s,
 
     s->probation = 0;
 
-    if ((size_t) rec->len == s->credential.len) {
+    if (rec->len == s->credential.len) {
         return NGX_OK;
     }
 
-    if (rec->str[s->credential.len] != ' '
-        || ngx_http_webauthn_parse_uint((u_char *) rec->str
-                                        + s->credential.len + 1,
+    if (rec->data[s->credential.len] != ' '
+        || ngx_http_webauthn_parse_uint(rec->data + s->credential.len + 1,
                                         rec->len - s->credential.len - 1,
                                         &probation)
            != NGX_OK)

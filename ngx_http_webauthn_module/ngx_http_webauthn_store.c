@@ -38,17 +38,53 @@
 
 #define NGX_HTTP_WEBAUTHN_ARGV_MAX            48
 
+/* the heartbeat's channel: "wa:heartbeat:" and 16 random hex digits */
+#define NGX_HTTP_WEBAUTHN_CHANNEL_RND         8
+#define NGX_HTTP_WEBAUTHN_CHANNEL_LEN                                        \
+    (sizeof("wa:heartbeat:") + 2 * NGX_HTTP_WEBAUTHN_CHANNEL_RND)
 
+
+typedef struct ngx_http_webauthn_store_s  ngx_http_webauthn_store_t;
+
+/* a connection to Redis, kept up: hiredis' context is ac->data = conn */
 typedef struct {
-    ngx_http_webauthn_redis_conf_t  *conf;
+    ngx_http_webauthn_store_t       *store;
     redisAsyncContext               *ac;
     ngx_uint_t                       state;
     ngx_event_t                      reconnect;
     ngx_msec_t                       backoff;
-    ngx_log_t                       *log;
-    unsigned                         exiting:1;
+    unsigned                         tracker:1;
     unsigned                         writing:1;
-} ngx_http_webauthn_store_t;
+} ngx_http_webauthn_store_conn_t;
+
+
+struct ngx_http_webauthn_store_s {
+    ngx_http_webauthn_redis_conf_t  *conf;
+    ngx_log_t                       *log;
+
+    /* the commands */
+    ngx_http_webauthn_store_conn_t   main;
+
+    /*
+     * The session cache, and what makes it trustworthy: the tracker, a
+     * second connection subscribed to Redis' invalidation messages, whose
+     * CLIENT ID the main connection names in CLIENT TRACKING, and a
+     * heartbeat published on the main connection and heard on the tracker.
+     */
+    ngx_http_webauthn_cache_t       *cache;
+    ngx_http_webauthn_store_conn_t   tracker;
+    long long                        tracker_id;    /* -1: none yet */
+    ngx_uint_t                       subscribed;    /* channels confirmed */
+    redisAsyncContext               *tracking;      /* main.ac, tracked */
+    ngx_uint_t                       seq;           /* invalidations */
+    ngx_event_t                      heartbeat;
+    ngx_msec_t                       interval;
+    ngx_msec_t                       heard;         /* last heartbeat */
+    u_char                           channel[NGX_HTTP_WEBAUTHN_CHANNEL_LEN];
+
+    unsigned                         exiting:1;
+    unsigned                         refused:1;     /* no tracking here */
+};
 
 
 /*
@@ -67,16 +103,21 @@ typedef struct {
     unsigned                         retried:1;
     unsigned                         orphan:1;  /* sent without request */
     unsigned                         counted:1;
+    unsigned                         fill:1;    /* for the session cache */
+    ngx_uint_t                       seq;       /* st->seq when sent */
     int                              argc;
     const char                      *argv[NGX_HTTP_WEBAUTHN_ARGV_MAX];
     size_t                           argvlen[NGX_HTTP_WEBAUTHN_ARGV_MAX];
 } ngx_http_webauthn_store_op_t;
 
 
-static void ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st);
-static void ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_store_connect(
+    ngx_http_webauthn_store_conn_t *conn);
+static void ngx_http_webauthn_store_schedule(
+    ngx_http_webauthn_store_conn_t *conn);
 static void ngx_http_webauthn_store_reconnect_handler(ngx_event_t *ev);
-static void ngx_http_webauthn_store_drop(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_store_drop(ngx_http_webauthn_store_conn_t *conn);
+static void ngx_http_webauthn_store_gone(ngx_http_webauthn_store_conn_t *conn);
 static void ngx_http_webauthn_store_connected(const redisAsyncContext *ac,
     int status);
 static void ngx_http_webauthn_store_disconnected(const redisAsyncContext *ac,
@@ -87,12 +128,35 @@ static void ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_webauthn_store_send(ngx_http_webauthn_store_t *st,
     ngx_http_webauthn_store_op_t *op, ngx_uint_t eval);
+static ngx_http_webauthn_store_op_t *ngx_http_webauthn_store_op(
+    ngx_http_request_t *r, ngx_http_webauthn_store_pt handler, void *data,
+    ngx_uint_t script, int nkeys, int argc, const char **argv,
+    const size_t *argvlen);
+static ngx_int_t ngx_http_webauthn_store_go(ngx_http_webauthn_store_t *st,
+    ngx_http_webauthn_store_op_t *op);
 static void ngx_http_webauthn_store_deliver(ngx_http_webauthn_store_op_t *op,
     redisReply *reply);
 static void ngx_http_webauthn_store_timeout(ngx_event_t *ev);
 static void ngx_http_webauthn_store_cleanup(void *data);
 static void ngx_http_webauthn_store_free_op(ngx_http_webauthn_store_op_t *op);
 static uint64_t ngx_http_webauthn_store_now(void);
+
+static ngx_uint_t ngx_http_webauthn_cache_trusted(
+    ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_cache_fill(ngx_http_webauthn_store_t *st,
+    ngx_http_webauthn_store_op_t *op, redisReply *rr);
+static void ngx_http_webauthn_cache_untrack(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_cache_refuse(ngx_http_webauthn_store_t *st,
+    const char *what, redisReply *rr);
+static void ngx_http_webauthn_tracker_setup(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_tracker_id(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_webauthn_tracker_message(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_webauthn_tracking_on(ngx_http_webauthn_store_t *st);
+static void ngx_http_webauthn_tracking_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_webauthn_heartbeat_handler(ngx_event_t *ev);
 
 static void ngx_http_webauthn_event_read(ngx_event_t *ev);
 static void ngx_http_webauthn_event_write(ngx_event_t *ev);
@@ -106,6 +170,9 @@ static void ngx_http_webauthn_event_cleanup(void *privdata);
 /* the worker's store; NULL without webauthn_redis */
 static ngx_http_webauthn_store_t  *ngx_http_webauthn_store;
 
+/* Redis' channel of invalidation messages, for a client in RESP2 */
+static u_char  ngx_http_webauthn_invalidate[] = "__redis__:invalidate";
+
 
 ngx_int_t
 ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
@@ -117,6 +184,7 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
     ngx_http_webauthn_store_t       *st;
     ngx_http_webauthn_main_conf_t   *wmcf;
     u_char                           md[EVP_MAX_MD_SIZE];
+    u_char                           rnd[NGX_HTTP_WEBAUTHN_CHANNEL_RND];
 
     ngx_http_webauthn_store = NULL;
 
@@ -171,16 +239,57 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
 
     st->conf = wmcf->redis;
     st->log = cycle->log;
-    st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+    st->tracker_id = -1;
 
-    st->reconnect.handler = ngx_http_webauthn_store_reconnect_handler;
-    st->reconnect.data = st;
-    st->reconnect.log = cycle->log;
-    st->reconnect.cancelable = 1;
+    st->main.store = st;
+    st->main.backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+    st->main.reconnect.handler = ngx_http_webauthn_store_reconnect_handler;
+    st->main.reconnect.data = &st->main;
+    st->main.reconnect.log = cycle->log;
+    st->main.reconnect.cancelable = 1;
 
     ngx_http_webauthn_store = st;
 
-    ngx_http_webauthn_store_connect(st);
+    if (wmcf->session_cache) {
+        /* a session is its record and its user's epoch: two keys */
+
+        st->cache = ngx_http_webauthn_cache_create(2 * wmcf->session_cache,
+                                                   cycle->log);
+        if (st->cache == NULL) {
+            return NGX_ERROR;
+        }
+
+        /*
+         * The heartbeat's channel is the worker's own: another worker's,
+         * or another node's, heartbeat must not vouch for this tracker.
+         */
+
+        if (ngx_http_webauthn_random(rnd, sizeof(rnd)) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(st->channel, "wa:heartbeat:",
+                       sizeof("wa:heartbeat:") - 1);
+        p = ngx_hex_dump(p, rnd, sizeof(rnd));
+        *p = '\0';
+
+        st->tracker = st->main;
+        st->tracker.tracker = 1;
+        st->tracker.reconnect.data = &st->tracker;
+
+        st->interval = st->conf->timeout / 2 ? st->conf->timeout / 2 : 1;
+
+        st->heartbeat.handler = ngx_http_webauthn_heartbeat_handler;
+        st->heartbeat.data = st;
+        st->heartbeat.log = cycle->log;
+        st->heartbeat.cancelable = 1;
+
+        ngx_add_timer(&st->heartbeat, st->interval);
+
+        ngx_http_webauthn_store_connect(&st->tracker);
+    }
+
+    ngx_http_webauthn_store_connect(&st->main);
 
     return NGX_OK;
 }
@@ -199,24 +308,38 @@ ngx_http_webauthn_store_exit_process(ngx_cycle_t *cycle)
 
     st->exiting = 1;
 
-    if (st->reconnect.timer_set) {
-        ngx_del_timer(&st->reconnect);
+    if (st->main.reconnect.timer_set) {
+        ngx_del_timer(&st->main.reconnect);
     }
 
-    /* hiredis closes its socket; nginx must not find it open at exit */
-    ngx_http_webauthn_store_drop(st);
+    if (st->tracker.reconnect.timer_set) {
+        ngx_del_timer(&st->tracker.reconnect);
+    }
+
+    if (st->heartbeat.timer_set) {
+        ngx_del_timer(&st->heartbeat);
+    }
+
+    /* hiredis closes its sockets; nginx must not find them open at exit */
+    ngx_http_webauthn_store_drop(&st->main);
+    ngx_http_webauthn_store_drop(&st->tracker);
+
+    ngx_http_webauthn_cache_destroy(st->cache);
+    st->cache = NULL;
 
     ngx_http_webauthn_store = NULL;
 }
 
 
 static void
-ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
+ngx_http_webauthn_store_connect(ngx_http_webauthn_store_conn_t *conn)
 {
     ngx_connection_t                *c;
     redisAsyncContext               *ac;
+    ngx_http_webauthn_store_t       *st;
     ngx_http_webauthn_redis_conf_t  *rc;
 
+    st = conn->store;
     rc = st->conf;
 
     if (rc->path.len) {
@@ -231,7 +354,7 @@ ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
         ngx_log_error(NGX_LOG_ERR, st->log, 0,
                       "webauthn: redis \"%V\": no memory to connect",
                       &rc->name);
-        ngx_http_webauthn_store_schedule(st);
+        ngx_http_webauthn_store_schedule(conn);
         return;
     }
 
@@ -240,14 +363,14 @@ ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
                       "webauthn: redis \"%V\": connect failed: %s",
                       &rc->name, ac->errstr);
         redisAsyncFree(ac);
-        ngx_http_webauthn_store_schedule(st);
+        ngx_http_webauthn_store_schedule(conn);
         return;
     }
 
     c = ngx_get_connection(ac->c.fd, st->log);
     if (c == NULL) {
         redisAsyncFree(ac);
-        ngx_http_webauthn_store_schedule(st);
+        ngx_http_webauthn_store_schedule(conn);
         return;
     }
 
@@ -257,7 +380,7 @@ ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
     c->read->log = st->log;
     c->write->log = st->log;
 
-    ac->data = st;
+    ac->data = conn;
     ac->ev.data = c;
     ac->ev.addRead = ngx_http_webauthn_event_add_read;
     ac->ev.delRead = ngx_http_webauthn_event_del_read;
@@ -268,8 +391,8 @@ ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
     redisAsyncSetConnectCallback(ac, ngx_http_webauthn_store_connected);
     redisAsyncSetDisconnectCallback(ac, ngx_http_webauthn_store_disconnected);
 
-    st->ac = ac;
-    st->state = NGX_HTTP_WEBAUTHN_STORE_CONNECTING;
+    conn->ac = ac;
+    conn->state = NGX_HTTP_WEBAUTHN_STORE_CONNECTING;
 
     /* AUTH and SELECT go first, pipelined before any command */
 
@@ -279,10 +402,23 @@ ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
                               rc->password.len)
             != REDIS_OK)
         {
-            ngx_http_webauthn_store_drop(st);
-            ngx_http_webauthn_store_schedule(st);
-            return;
+            goto failed;
         }
+    }
+
+    /* for CLIENT LIST; a Redis that refuses names is served all the same */
+
+    if (redisAsyncCommand(ac, NULL, NULL, "CLIENT SETNAME %s",
+                          conn->tracker ? "webauthn-tracker" : "webauthn")
+        != REDIS_OK)
+    {
+        goto failed;
+    }
+
+    if (conn->tracker) {
+        /* the keys in invalidation messages carry no database */
+        ngx_http_webauthn_tracker_setup(st);
+        return;
     }
 
     if (rc->db) {
@@ -290,31 +426,42 @@ ngx_http_webauthn_store_connect(ngx_http_webauthn_store_t *st)
                               "SELECT", "SELECT %d", (int) rc->db)
             != REDIS_OK)
         {
-            ngx_http_webauthn_store_drop(st);
-            ngx_http_webauthn_store_schedule(st);
-            return;
+            goto failed;
         }
     }
+
+    ngx_http_webauthn_tracking_on(st);
+
+    return;
+
+failed:
+
+    ngx_http_webauthn_store_drop(conn);
+    ngx_http_webauthn_store_schedule(conn);
 }
 
 
 static void
-ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_t *st)
+ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_conn_t *conn)
 {
-    if (st->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
+    if (conn->store->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
         return;
     }
 
-    if (st->reconnect.timer_set) {
+    if (conn->tracker && conn->store->refused) {
         return;
     }
 
-    ngx_add_timer(&st->reconnect, st->backoff);
+    if (conn->reconnect.timer_set) {
+        return;
+    }
 
-    st->backoff *= 2;
+    ngx_add_timer(&conn->reconnect, conn->backoff);
 
-    if (st->backoff > NGX_HTTP_WEBAUTHN_BACKOFF_MAX) {
-        st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MAX;
+    conn->backoff *= 2;
+
+    if (conn->backoff > NGX_HTTP_WEBAUTHN_BACKOFF_MAX) {
+        conn->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MAX;
     }
 }
 
@@ -322,45 +469,71 @@ ngx_http_webauthn_store_schedule(ngx_http_webauthn_store_t *st)
 static void
 ngx_http_webauthn_store_reconnect_handler(ngx_event_t *ev)
 {
-    ngx_http_webauthn_store_t  *st = ev->data;
+    ngx_http_webauthn_store_conn_t  *conn = ev->data;
 
-    if (st->ac == NULL && !st->exiting) {
-        ngx_http_webauthn_store_connect(st);
+    if (conn->ac == NULL && !conn->store->exiting) {
+        ngx_http_webauthn_store_connect(conn);
     }
 }
 
 
 /*
- * Frees the connection from outside hiredis' callbacks: every command
- * still waiting is answered NULL through its callback.  st->ac is cleared
+ * Frees a connection from outside hiredis' callbacks: every command still
+ * waiting is answered NULL through its callback.  conn->ac is cleared
  * first, so that a request handler that runs meanwhile finds the store
  * unavailable instead of a context being freed.
  */
 
 static void
-ngx_http_webauthn_store_drop(ngx_http_webauthn_store_t *st)
+ngx_http_webauthn_store_drop(ngx_http_webauthn_store_conn_t *conn)
 {
     redisAsyncContext  *ac;
 
-    ac = st->ac;
+    ac = conn->ac;
 
     if (ac == NULL) {
         return;
     }
 
-    st->ac = NULL;
-    st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
-
-    ngx_http_webauthn_metric_store_state(0, 0);
+    ngx_http_webauthn_store_gone(conn);
 
     redisAsyncFree(ac);
+}
+
+
+/* a connection is gone: what depended on it goes too */
+
+static void
+ngx_http_webauthn_store_gone(ngx_http_webauthn_store_conn_t *conn)
+{
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
+
+    conn->ac = NULL;
+    conn->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
+
+    if (conn->tracker) {
+        st->tracker_id = -1;
+        st->subscribed = 0;
+
+    } else {
+        ngx_http_webauthn_metric_store_state(0, 0);
+    }
+
+    /* either connection lost: changes may go unheard from now on */
+    ngx_http_webauthn_cache_untrack(st);
 }
 
 
 static void
 ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
 {
-    ngx_http_webauthn_store_t  *st = ac->data;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
+
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
 
     if (status != REDIS_OK) {
         /* hiredis frees the context when this returns */
@@ -369,20 +542,32 @@ ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
                       "webauthn: redis \"%V\": connect failed: %s",
                       &st->conf->name, ac->errstr);
 
-        if (st->ac == ac) {
-            st->ac = NULL;
-            st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
+        if (conn->ac == ac) {
+            conn->ac = NULL;
+            conn->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
+
+            if (conn->tracker) {
+                st->tracker_id = -1;
+                st->subscribed = 0;
+            }
         }
 
-        ngx_http_webauthn_metric_store_state(0, 1);
-        ngx_http_webauthn_store_schedule(st);
+        if (!conn->tracker) {
+            ngx_http_webauthn_metric_store_state(0, 1);
+        }
+
+        ngx_http_webauthn_store_schedule(conn);
+        return;
+    }
+
+    conn->state = NGX_HTTP_WEBAUTHN_STORE_READY;
+
+    if (conn->tracker) {
         return;
     }
 
     ngx_log_error(NGX_LOG_INFO, st->log, 0,
                   "webauthn: redis \"%V\": connected", &st->conf->name);
-
-    st->state = NGX_HTTP_WEBAUTHN_STORE_READY;
 
     ngx_http_webauthn_metric_store_state(1, 1);
 
@@ -397,16 +582,20 @@ ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
 static void
 ngx_http_webauthn_store_disconnected(const redisAsyncContext *ac, int status)
 {
-    ngx_http_webauthn_store_t  *st = ac->data;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
+
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
 
     /* hiredis frees the context when this returns */
 
-    if (st->ac == ac) {
-        st->ac = NULL;
-        st->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
-    }
+    if (conn->ac == ac) {
+        ngx_http_webauthn_store_gone(conn);
 
-    ngx_http_webauthn_metric_store_state(0, 0);
+    } else if (!conn->tracker) {
+        ngx_http_webauthn_metric_store_state(0, 0);
+    }
 
     if (st->exiting) {
         return;
@@ -414,16 +603,17 @@ ngx_http_webauthn_store_disconnected(const redisAsyncContext *ac, int status)
 
     if (status != REDIS_OK) {
         ngx_log_error(NGX_LOG_ERR, st->log, 0,
-                      "webauthn: redis \"%V\": connection lost: %s",
-                      &st->conf->name, ac->errstr);
+                      "webauthn: redis \"%V\": %sconnection lost: %s",
+                      &st->conf->name,
+                      conn->tracker ? "invalidation " : "", ac->errstr);
 
-    } else {
+    } else if (!conn->tracker || !st->refused) {
         ngx_log_error(NGX_LOG_WARN, st->log, 0,
-                      "webauthn: redis \"%V\": disconnected",
-                      &st->conf->name);
+                      "webauthn: redis \"%V\": %sdisconnected",
+                      &st->conf->name, conn->tracker ? "invalidation " : "");
     }
 
-    ngx_http_webauthn_store_schedule(st);
+    ngx_http_webauthn_store_schedule(conn);
 }
 
 
@@ -433,16 +623,16 @@ static void
 ngx_http_webauthn_store_setup_reply(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
-    redisReply                 *rr = reply;
-    ngx_http_webauthn_store_t  *st = ac->data;
+    redisReply                      *rr = reply;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
 
     if (rr == NULL || rr->type != REDIS_REPLY_ERROR) {
         return;
     }
 
-    ngx_log_error(NGX_LOG_ERR, st->log, 0,
+    ngx_log_error(NGX_LOG_ERR, conn->store->log, 0,
                   "webauthn: redis \"%V\": %s refused: %*s",
-                  &st->conf->name, (char *) privdata,
+                  &conn->store->conf->name, (char *) privdata,
                   (size_t) rr->len, rr->str);
 
     /* inside a callback: only a deferred disconnect is allowed */
@@ -455,9 +645,6 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
     ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
     int nkeys, int argc, const char **argv, const size_t *argvlen)
 {
-    int                            i, n;
-    u_char                        *p;
-    size_t                         size;
     ngx_http_webauthn_store_t     *st;
     ngx_http_webauthn_store_op_t  *op;
 
@@ -467,16 +654,87 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (st->ac == NULL || st->state == NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED) {
+    if (st->main.ac == NULL
+        || st->main.state == NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED)
+    {
         ngx_http_webauthn_metric_store_error(
             NGX_HTTP_WEBAUTHN_STORE_UNAVAILABLE);
         return NGX_DECLINED;
     }
 
+    op = ngx_http_webauthn_store_op(r, handler, data, script, nkeys, argc,
+                                    argv, argvlen);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_webauthn_store_go(st, op);
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_mget_cached(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    ngx_http_webauthn_store_t     *st;
+    ngx_http_webauthn_store_op_t  *op;
+
+    st = ngx_http_webauthn_store;
+
+    if (st == NULL || !ngx_http_webauthn_cache_trusted(st)) {
+        if (st && st->cache) {
+            ngx_http_webauthn_metric_session_cache(
+                NGX_HTTP_WEBAUTHN_CACHE_BYPASS);
+        }
+
+        return ngx_http_webauthn_store_command(r, handler, data,
+                                               NGX_HTTP_WEBAUTHN_SCRIPT_NONE,
+                                               0, argc, argv, argvlen);
+    }
+
+    ngx_http_webauthn_metric_session_cache(NGX_HTTP_WEBAUTHN_CACHE_MISS);
+
+    op = ngx_http_webauthn_store_op(r, handler, data,
+                                    NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0, argc,
+                                    argv, argvlen);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * In OPTIN mode Redis tracks the keys of the one command that follows
+     * CLIENT CACHING yes; nothing can come between the two here.
+     */
+
+    if (redisAsyncCommand(st->main.ac, NULL, NULL, "CLIENT CACHING yes")
+        == REDIS_OK)
+    {
+        op->fill = 1;
+        op->seq = st->seq;
+    }
+
+    return ngx_http_webauthn_store_go(st, op);
+}
+
+
+static ngx_http_webauthn_store_op_t *
+ngx_http_webauthn_store_op(ngx_http_request_t *r,
+    ngx_http_webauthn_store_pt handler, void *data, ngx_uint_t script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+    int                            i, n;
+    u_char                        *p;
+    size_t                         size;
+    ngx_http_webauthn_store_t     *st;
+    ngx_http_webauthn_store_op_t  *op;
+
+    st = ngx_http_webauthn_store;
+
     n = script ? 3 : 0;
 
     if (argc + n > NGX_HTTP_WEBAUTHN_ARGV_MAX) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     /* the arguments are copied: a NOSCRIPT answer sends them again */
@@ -489,7 +747,7 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
 
     op = ngx_calloc(size, st->log);
     if (op == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     p = (u_char *) op + sizeof(ngx_http_webauthn_store_op_t);
@@ -519,7 +777,7 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
         op->cln = ngx_pool_cleanup_add(r->pool, 0);
         if (op->cln == NULL) {
             ngx_free(op);
-            return NGX_ERROR;
+            return NULL;
         }
 
         op->cln->handler = ngx_http_webauthn_store_cleanup;
@@ -530,12 +788,20 @@ ngx_http_webauthn_store_command(ngx_http_request_t *r,
         op->timer.log = r->connection->log;
     }
 
+    return op;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_go(ngx_http_webauthn_store_t *st,
+    ngx_http_webauthn_store_op_t *op)
+{
     if (ngx_http_webauthn_store_send(st, op, 0) != NGX_OK) {
         ngx_http_webauthn_store_free_op(op);
         return NGX_DECLINED;
     }
 
-    if (r) {
+    if (op->r) {
         ngx_add_timer(&op->timer, st->conf->timeout);
     }
 
@@ -566,7 +832,7 @@ ngx_http_webauthn_store_send(ngx_http_webauthn_store_t *st,
         }
     }
 
-    if (redisAsyncCommandArgv(st->ac, ngx_http_webauthn_store_reply, op,
+    if (redisAsyncCommandArgv(st->main.ac, ngx_http_webauthn_store_reply, op,
                               op->argc, op->argv, op->argvlen)
         != REDIS_OK)
     {
@@ -581,9 +847,13 @@ static void
 ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
-    redisReply                    *rr = reply;
-    ngx_http_webauthn_store_t     *st = ac->data;
-    ngx_http_webauthn_store_op_t  *op = privdata;
+    redisReply                      *rr = reply;
+    ngx_http_webauthn_store_op_t    *op = privdata;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
+
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
 
     /*
      * A Redis restarted or flushed forgets its scripts: send the text,
@@ -593,7 +863,7 @@ ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
 
     if (rr && rr->type == REDIS_REPLY_ERROR && op->script && !op->retried
         && rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0
-        && st->ac == ac)
+        && st->main.ac == ac)
     {
         op->retried = 1;
 
@@ -609,7 +879,11 @@ ngx_http_webauthn_store_reply(redisAsyncContext *ac, void *reply,
         rr = NULL;
 
     } else if (rr) {
-        st->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+        conn->backoff = NGX_HTTP_WEBAUTHN_BACKOFF_MIN;
+
+        if (op->fill) {
+            ngx_http_webauthn_cache_fill(st, op, rr);
+        }
     }
 
     /* once per command: a timed-out one was counted by its timer */
@@ -711,8 +985,8 @@ ngx_http_webauthn_store_timeout(ngx_event_t *ev)
      * unavailable instead of queueing behind a dead connection.
      */
 
-    ngx_http_webauthn_store_drop(st);
-    ngx_http_webauthn_store_schedule(st);
+    ngx_http_webauthn_store_drop(&st->main);
+    ngx_http_webauthn_store_schedule(&st->main);
 
     handler(r, data, NULL);
 
@@ -751,6 +1025,409 @@ ngx_http_webauthn_store_free_op(ngx_http_webauthn_store_op_t *op)
 }
 
 
+/*
+ * The session cache.  Redis tracks, for the main connection (CLIENT
+ * TRACKING ... OPTIN), the keys of every MGET sent after CLIENT CACHING
+ * yes, and when one of them changes, is deleted or expires, it sends the
+ * key's name to the tracker, which deletes the entry.  The cache is used
+ * only while all of that demonstrably works:
+ *
+ *   - both connections are up and TRACKING was answered OK on this very
+ *     main connection, naming this very tracker (a lost connection of
+ *     either kind empties the cache: changes may have gone unheard);
+ *   - a heartbeat, published on the main connection every half timeout,
+ *     was heard on the tracker within the last timeout: a Redis that
+ *     stops answering, or a tracker that stops hearing, stops the cache
+ *     within a timeout;
+ *   - what the tracker has already received is read before an entry is
+ *     used, so that a change Redis made before this request came in is
+ *     always seen, even when both arrived in one turn of the event loop.
+ *
+ * An answer is kept only if no invalidation (of any key) came in while it
+ * was on its way: an invalidation may overtake the answer it concerns.
+ */
+
+ngx_int_t
+ngx_http_webauthn_store_cached(ngx_uint_t n, ngx_str_t *keys,
+    ngx_str_t *values)
+{
+    ngx_uint_t                  i;
+    ngx_http_webauthn_store_t  *st;
+
+    st = ngx_http_webauthn_store;
+
+    if (st == NULL || !ngx_http_webauthn_cache_trusted(st)) {
+        return NGX_DECLINED;
+    }
+
+    /* what has come in on the tracker first, then the entries */
+
+    redisAsyncHandleRead(st->tracker.ac);
+
+    if (!ngx_http_webauthn_cache_trusted(st)) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_webauthn_cache_get(st->cache, keys[i].data, keys[i].len,
+                                        &values[i])
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_http_webauthn_metric_session_cache(NGX_HTTP_WEBAUTHN_CACHE_HIT);
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_webauthn_cache_trusted(ngx_http_webauthn_store_t *st)
+{
+    return st->cache != NULL
+           && st->main.ac != NULL
+           && st->main.state == NGX_HTTP_WEBAUTHN_STORE_READY
+           && st->tracking == st->main.ac
+           && st->tracker.ac != NULL
+           && st->subscribed == 2
+           && ngx_current_msec - st->heard < st->conf->timeout;
+}
+
+
+/* the answer to a tracked MGET: argv[1..] are its keys */
+
+static void
+ngx_http_webauthn_cache_fill(ngx_http_webauthn_store_t *st,
+    ngx_http_webauthn_store_op_t *op, redisReply *rr)
+{
+    size_t       i;
+    ngx_str_t    value;
+    redisReply  *e;
+
+    if (op->seq != st->seq || !ngx_http_webauthn_cache_trusted(st)
+        || rr->type != REDIS_REPLY_ARRAY
+        || rr->elements != (size_t) op->argc - 1)
+    {
+        return;
+    }
+
+    for (i = 0; i < rr->elements; i++) {
+        e = rr->element[i];
+
+        if (e->type == REDIS_REPLY_NIL) {
+            ngx_http_webauthn_cache_put(st->cache, (u_char *) op->argv[i + 1],
+                                        op->argvlen[i + 1], NULL);
+
+        } else if (e->type == REDIS_REPLY_STRING) {
+            value.data = (u_char *) e->str;
+            value.len = e->len;
+
+            ngx_http_webauthn_cache_put(st->cache, (u_char *) op->argv[i + 1],
+                                        op->argvlen[i + 1], &value);
+        }
+    }
+}
+
+
+/* the cache can no longer hear of changes: it starts over, empty */
+
+static void
+ngx_http_webauthn_cache_untrack(ngx_http_webauthn_store_t *st)
+{
+    st->tracking = NULL;
+    st->seq++;
+
+    if (st->cache) {
+        ngx_http_webauthn_cache_flush(st->cache);
+    }
+}
+
+
+/*
+ * Redis refused a command of the cache's set-up.  When it cannot track
+ * (older than 6: an unknown command; an ACL that forbids CLIENT or
+ * SUBSCRIBE) the worker goes on without the cache, said once.  Anything
+ * else (a tracker that went away meanwhile, a Redis still loading) is
+ * passing: the tracker starts over.
+ */
+
+static void
+ngx_http_webauthn_cache_refuse(ngx_http_webauthn_store_t *st,
+    const char *what, redisReply *rr)
+{
+    ngx_uint_t  lasting;
+
+    lasting = rr == NULL
+              || (rr->len >= 6 && ngx_strncmp(rr->str, "NOPERM", 6) == 0)
+              || ngx_strlcasestrn((u_char *) rr->str,
+                                  (u_char *) rr->str + rr->len,
+                                  (u_char *) "unknown", 7 - 1)
+                 != NULL;
+
+    ngx_http_webauthn_cache_untrack(st);
+
+    if (st->refused) {
+        return;
+    }
+
+    if (lasting) {
+        st->refused = 1;
+
+        ngx_log_error(NGX_LOG_WARN, st->log, 0,
+                      "webauthn: redis \"%V\": %s refused: %*s; the session "
+                      "cache is off, every session is checked in Redis",
+                      &st->conf->name, what,
+                      (size_t) (rr ? rr->len : 0), rr ? rr->str : "");
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, st->log, 0,
+                      "webauthn: redis \"%V\": %s refused: %*s; the session "
+                      "cache starts over", &st->conf->name, what,
+                      (size_t) rr->len, rr->str);
+    }
+
+    if (st->tracker.ac) {
+        /* inside a callback, perhaps: only a deferred disconnect */
+        redisAsyncDisconnect(st->tracker.ac);
+    }
+}
+
+
+/* the tracker: CLIENT ID, then SUBSCRIBE to invalidations and heartbeat */
+
+static void
+ngx_http_webauthn_tracker_setup(ngx_http_webauthn_store_t *st)
+{
+    redisAsyncContext  *ac;
+
+    ac = st->tracker.ac;
+
+    if (redisAsyncCommand(ac, ngx_http_webauthn_tracker_id, NULL,
+                          "CLIENT ID")
+        != REDIS_OK
+        || redisAsyncCommand(ac, ngx_http_webauthn_tracker_message, NULL,
+                             "SUBSCRIBE %s %s", ngx_http_webauthn_invalidate,
+                             st->channel)
+           != REDIS_OK)
+    {
+        ngx_http_webauthn_store_drop(&st->tracker);
+        ngx_http_webauthn_store_schedule(&st->tracker);
+    }
+}
+
+
+static void
+ngx_http_webauthn_tracker_id(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                      *rr = reply;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
+
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
+
+    if (rr == NULL || st->tracker.ac != ac) {
+        return;
+    }
+
+    if (rr->type != REDIS_REPLY_INTEGER) {
+        ngx_http_webauthn_cache_refuse(st, "CLIENT ID",
+                                       rr->type == REDIS_REPLY_ERROR
+                                       ? rr : NULL);
+        return;
+    }
+
+    st->tracker_id = rr->integer;
+}
+
+
+static void
+ngx_http_webauthn_tracker_message(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    size_t                           i;
+    redisReply                      *rr = reply, *kind, *channel, *keys;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
+
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
+
+    if (rr == NULL || st->tracker.ac != ac) {
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        ngx_http_webauthn_cache_refuse(st, "SUBSCRIBE", rr);
+        return;
+    }
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 3
+        || rr->element[0]->type != REDIS_REPLY_STRING
+        || rr->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    kind = rr->element[0];
+    channel = rr->element[1];
+
+    if (kind->len == sizeof("subscribe") - 1
+        && ngx_strncmp(kind->str, "subscribe", kind->len) == 0)
+    {
+        if (++st->subscribed == 2) {
+            st->heard = ngx_current_msec;
+            ngx_http_webauthn_tracking_on(st);
+        }
+
+        return;
+    }
+
+    if (kind->len != sizeof("message") - 1
+        || ngx_strncmp(kind->str, "message", kind->len) != 0)
+    {
+        return;
+    }
+
+    if ((size_t) channel->len != sizeof(ngx_http_webauthn_invalidate) - 1
+        || ngx_strncmp(channel->str, ngx_http_webauthn_invalidate,
+                       channel->len)
+           != 0)
+    {
+        /* the heartbeat: invalidations are heard */
+        st->heard = ngx_current_msec;
+        return;
+    }
+
+    st->seq++;
+
+    if (st->cache == NULL) {
+        return;
+    }
+
+    keys = rr->element[2];
+
+    if (keys->type != REDIS_REPLY_ARRAY) {
+        /* FLUSHDB, FLUSHALL: every key */
+        ngx_http_webauthn_cache_flush(st->cache);
+        return;
+    }
+
+    for (i = 0; i < keys->elements; i++) {
+        if (keys->element[i]->type == REDIS_REPLY_STRING) {
+            ngx_http_webauthn_cache_delete(st->cache,
+                                           (u_char *) keys->element[i]->str,
+                                           keys->element[i]->len);
+        }
+    }
+}
+
+
+/*
+ * CLIENT TRACKING on the main connection, once both are there; sent again
+ * for a new tracker (a new CLIENT ID), queued behind AUTH and SELECT for
+ * a new main connection.
+ */
+
+static void
+ngx_http_webauthn_tracking_on(ngx_http_webauthn_store_t *st)
+{
+    if (st->cache == NULL || st->refused || st->main.ac == NULL
+        || st->tracker.ac == NULL || st->tracker_id < 0
+        || st->subscribed != 2)
+    {
+        return;
+    }
+
+    st->tracking = NULL;
+
+    if (redisAsyncCommand(st->main.ac, ngx_http_webauthn_tracking_reply,
+                          (void *) (intptr_t) st->tracker_id,
+                          "CLIENT TRACKING on REDIRECT %lld OPTIN",
+                          st->tracker_id)
+        != REDIS_OK)
+    {
+        ngx_http_webauthn_store_drop(&st->main);
+        ngx_http_webauthn_store_schedule(&st->main);
+    }
+}
+
+
+static void
+ngx_http_webauthn_tracking_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                      *rr = reply;
+    ngx_http_webauthn_store_conn_t  *conn = ac->data;
+
+    ngx_http_webauthn_store_t  *st;
+
+    st = conn->store;
+
+    if (rr == NULL || st->main.ac != ac) {
+        return;
+    }
+
+    /* the answer about a tracker since replaced counts for nothing */
+
+    if ((intptr_t) privdata != st->tracker_id || st->subscribed != 2) {
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        ngx_http_webauthn_cache_refuse(st, "CLIENT TRACKING", rr);
+        return;
+    }
+
+    st->seq++;
+    st->tracking = ac;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->log, 0,
+                   "webauthn: session cache on, tracker %L",
+                   (int64_t) st->tracker_id);
+}
+
+
+static void
+ngx_http_webauthn_heartbeat_handler(ngx_event_t *ev)
+{
+    ngx_http_webauthn_store_t  *st = ev->data;
+
+    if (st->exiting || st->refused) {
+        return;
+    }
+
+    if (st->tracker.ac && st->subscribed == 2 && st->main.ac
+        && st->main.state == NGX_HTTP_WEBAUTHN_STORE_READY)
+    {
+        (void) redisAsyncCommand(st->main.ac, NULL, NULL, "PUBLISH %s 1",
+                                 st->channel);
+
+        /*
+         * Unheard for two timeouts: the tracker, or Redis, is stuck.  A
+         * new tracker starts the cache over once Redis answers again.
+         */
+
+        if (ngx_current_msec - st->heard
+            > 2 * st->conf->timeout + st->interval)
+        {
+            ngx_log_error(NGX_LOG_ERR, st->log, 0,
+                          "webauthn: redis \"%V\": invalidations unheard "
+                          "for %M ms, the session cache starts over",
+                          &st->conf->name, ngx_current_msec - st->heard);
+
+            ngx_http_webauthn_store_drop(&st->tracker);
+            ngx_http_webauthn_store_schedule(&st->tracker);
+        }
+    }
+
+    ngx_add_timer(&st->heartbeat, st->interval);
+}
+
+
 /* hiredis' event hooks on an nginx connection */
 
 
@@ -770,8 +1447,8 @@ ngx_http_webauthn_event_write(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
-    redisAsyncContext          *ac;
-    ngx_http_webauthn_store_t  *st;
+    redisAsyncContext               *ac;
+    ngx_http_webauthn_store_conn_t  *conn;
 
     ac = c->data;
 
@@ -779,13 +1456,13 @@ ngx_http_webauthn_event_write(ngx_event_t *ev)
         return;
     }
 
-    st = ac->data;
+    conn = ac->data;
 
-    st->writing = 1;
+    conn->writing = 1;
     redisAsyncHandleWrite(ac);
 
-    /* the context may be gone; st is the worker's and outlives it */
-    st->writing = 0;
+    /* the context may be gone; conn is the worker's and outlives it */
+    conn->writing = 0;
 }
 
 
@@ -824,15 +1501,15 @@ ngx_http_webauthn_event_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    ngx_http_webauthn_store_t  *st;
+    ngx_http_webauthn_store_conn_t  *conn;
 
     if (c->write->active || c->write->posted) {
         return;
     }
 
-    st = ((redisAsyncContext *) c->data)->data;
+    conn = ((redisAsyncContext *) c->data)->data;
 
-    if (st->state == NGX_HTTP_WEBAUTHN_STORE_READY && !st->writing) {
+    if (conn->state == NGX_HTTP_WEBAUTHN_STORE_READY && !conn->writing) {
         ngx_post_event(c->write, &ngx_posted_events);
         return;
     }

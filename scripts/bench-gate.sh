@@ -26,7 +26,9 @@
 # those, and without gated no memory run, for trying a build whose
 # ceremonies do not work yet); BENCH_GATE_METRICS (0; 1: with a
 # webauthn_zone, so that every request is counted as in a deployment that
-# serves the metrics).  The logs stay in $BUILD/bench-gate/logs.
+# serves the metrics); BENCH_GATE_SESSION_CACHE (the module's default; a
+# number or off: webauthn_session_cache).  The logs stay in
+# $BUILD/bench-gate/logs.
 
 set -eu
 
@@ -47,12 +49,18 @@ requests=${BENCH_GATE_REQUESTS:-1000000}
 modes=${BENCH_GATE_MODES:-plain,gated,ceremony}
 nginx=${BENCH_GATE_NGINX:-/usr/sbin/nginx}
 metrics=${BENCH_GATE_METRICS:-0}
+session_cache=${BENCH_GATE_SESSION_CACHE:-}
 
 zone=
 metrics_location=
 if [ "$metrics" = 1 ]; then
     zone="webauthn_zone  webauthn:1m;"
     metrics_location="location = /metrics { webauthn_endpoint metrics; }"
+fi
+
+cache=
+if [ -n "$session_cache" ]; then
+    cache="webauthn_session_cache  $session_cache;"
 fi
 
 # nginx takes $NGINX as sockets inherited from an old binary (a binary
@@ -185,6 +193,7 @@ http {
     webauthn_challenge_ttl  5m;
     webauthn_user_verification  required;
     $zone
+    $cache
 
     server {
         listen       127.0.0.1:$port;

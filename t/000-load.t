@@ -24,6 +24,7 @@ __DATA__
     load_module $TEST_NGINX_WEBAUTHN_MODULE;
 --- http_config
     webauthn_redis 127.0.0.1:6379 db=3 password=s3cret timeout=250ms;
+    webauthn_session_cache 50000;
     webauthn_zone webauthn:1m;
     webauthn_rp_id example.com;
     webauthn_rp_name "Example Securities";

@@ -847,3 +847,74 @@ hello
 --- no_error_log
 [emerg]
 [alert]
+
+
+
+=== TEST 68: webauthn_session_cache refuses zero
+--- http_config
+    webauthn_session_cache 0;
+--- config
+--- must_die
+--- error_log
+invalid session cache size "0": use "off" or a number of sessions, 1 to 1000000
+
+
+
+=== TEST 69: webauthn_session_cache refuses more than a million
+--- http_config
+    webauthn_session_cache 1000001;
+--- config
+--- must_die
+--- error_log
+invalid session cache size "1000001": use "off" or a number of sessions, 1 to 1000000
+
+
+
+=== TEST 70: webauthn_session_cache refuses a word other than off
+--- http_config
+    webauthn_session_cache on;
+--- config
+--- must_die
+--- error_log
+invalid session cache size "on": use "off" or a number of sessions, 1 to 1000000
+
+
+
+=== TEST 71: webauthn_session_cache twice
+--- http_config
+    webauthn_session_cache 100;
+    webauthn_session_cache off;
+--- config
+--- must_die
+--- error_log
+"webauthn_session_cache" directive is duplicate
+
+
+
+=== TEST 72: webauthn_session_cache belongs in http
+--- config
+    webauthn_session_cache 100;
+--- must_die
+--- error_log
+"webauthn_session_cache" directive is not allowed here
+
+
+
+=== TEST 73: control: webauthn_session_cache off, nginx starts
+--- http_config
+    webauthn_redis 127.0.0.1:6379;
+    webauthn_session_cache off;
+--- config
+    location = /hello.txt {
+        root $TEST_NGINX_HTML_DIR;
+    }
+--- user_files
+>>> hello.txt
+hello
+--- request
+GET /hello.txt
+--- response_body
+hello
+--- no_error_log
+[emerg]
+[alert]
