@@ -15,7 +15,9 @@
  *
  * Every user has a user hash, one to three passkey hashes, the active set
  * and the set of all its passkeys, one to three last-known-good snapshots,
- * and the handle and passkey id claims.  What changed after TIME depends
+ * the handle and passkey id claims, and its entry in the index of changed
+ * users; the index is marked complete, as `webauthn-admin reindex` leaves
+ * it (the module keeps it so from then on).  What changed after TIME depends
  * on the number of passkeys:
  *
  *   1 passkey:  it was suspended after TIME (by mistake): restore it;
@@ -245,6 +247,12 @@ gen_user(unsigned long u, long long t)
     argv[9] = snap;
     resp(10, argv);
 
+    argv[0] = "HSET";
+    argv[1] = "wa:changed";
+    argv[2] = name;
+    argv[3] = changed;
+    resp(4, argv);
+
     argv[0] = "SADD";
     snprintf(key, sizeof(key), "%screds", prefix);
     argv[1] = key;
@@ -285,6 +293,8 @@ gen(int argc, char **argv)
     static char    obuf[1 << 20];
     unsigned long  users, u;
     long long      t;
+    const char    *mark[3];
+    char           now[24];
 
     if (argc < 4) {
         return 2;
@@ -298,6 +308,11 @@ gen(int argc, char **argv)
     for (u = 0; u < users; u++) {
         gen_user(u, t);
     }
+    snprintf(now, sizeof(now), "%lld", (long long) time(NULL));
+    mark[0] = "SET";
+    mark[1] = "wa:changed:complete";
+    mark[2] = now;
+    resp(3, mark);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 

@@ -6,7 +6,7 @@
  *
  * The layout they work on is in docs/http-api.md ("What is stored") and
  * docs/recovery.md.  Every script here runs on the keys of one user (one
- * hash tag), plus the audit stream.
+ * hash tag), plus the audit stream and the index of changed users.
  */
 
 #ifndef WA_STORE_LUA_H
@@ -21,6 +21,21 @@
 #define WA_STORE_LKG_LAST       7
 #define WA_STORE_LKG_KEPT       (WA_STORE_LKG_LAST + 1)
 
+/*
+ * The index of changed users: a hash, user name -> the user hash's
+ * "changed", written by every script that sets "changed", in the same
+ * script.  A rollback of the users changed since a time walks it (HSCAN)
+ * instead of every key of the store.  Not a sorted set: the walk needs no
+ * order, and a score moved (as a rollback moves every score it touches)
+ * costs a skiplist search, a hash field an O(1) write.  Like the audit
+ * stream it is one key for every user: a cross-slot write (one Redis, not
+ * a Cluster).  The mark says that the index is complete: the time
+ * `webauthn-admin reindex` finished putting in it the users written before
+ * it existed; without the mark the tool scans every key.
+ */
+#define WA_STORE_CHANGED_KEY    "wa:changed"
+#define WA_STORE_CHANGED_MARK   "wa:changed:complete"
+
 #define WA_STORE_STR_(n)        #n
 #define WA_STORE_STR(n)         WA_STORE_STR_(n)
 
@@ -29,7 +44,9 @@
  * audit(): appends one event to the audit stream (XADD, capped near
  * maxlen) and to the user's short event list (newest first, JSON).
  * d is a flat list of detail names and values; reason, when not empty,
- * is the operator's note.
+ * is the operator's note.  The list is trimmed only once it is longer
+ * than it may be: most users have fewer events, and LTRIM would be one
+ * more command for nothing.
  */
 #define WA_STORE_LUA_AUDIT                                                    \
     "local function audit(kev, kstream, maxlen, event, user, actor, now, d,\n"\
@@ -47,8 +64,23 @@
     "    e[d[i]] = d[i + 1]\n"                                                \
     "  end\n"                                                                 \
     "  e.id = redis.call('XADD', unpack(a))\n"                                \
-    "  redis.call('LPUSH', kev, cjson.encode(e))\n"                           \
-    "  redis.call('LTRIM', kev, 0, " WA_STORE_STR(WA_STORE_EVENTS_LAST) ")\n"\
+    "  if redis.call('LPUSH', kev, cjson.encode(e)) > "                       \
+              WA_STORE_STR(WA_STORE_EVENTS_LAST) " + 1 then\n"                \
+    "    redis.call('LTRIM', kev, 0, " WA_STORE_STR(WA_STORE_EVENTS_LAST) ")\n"\
+    "  end\n"                                                                 \
+    "end\n"
+
+
+/*
+ * changed(): the user's set of active passkeys changed now: "changed",
+ * "ver" (how many times) and the user's entry in the index of changed
+ * users, together.
+ */
+#define WA_STORE_LUA_CHANGED                                                  \
+    "local function changed(kuser, kindex, user, now)\n"                      \
+    "  redis.call('HSET', kuser, 'changed', now)\n"                           \
+    "  redis.call('HINCRBY', kuser, 'ver', 1)\n"                              \
+    "  redis.call('HSET', kindex, user, now)\n"                               \
     "end\n"
 
 
@@ -61,7 +93,7 @@
  * set changed, or always in "force" mode.
  *
  * KEYS: 1 user hash, 2 active set, 3 snapshot list, 4 session epoch,
- *       5 event list, 6 audit stream.
+ *       5 event list, 6 audit stream, 7 index of changed users.
  * ARGV: 1 before (snapshots of sets changed before this time),
  *       2 now, 3 key prefix of the passkey hashes, 4 user, 5 actor,
  *       6 stream cap, 7 mode: "force" (admin API), "apply" (bulk: no
@@ -74,6 +106,7 @@
  */
 #define WA_STORE_LUA_ROLLBACK                                                 \
     WA_STORE_LUA_AUDIT                                                        \
+    WA_STORE_LUA_CHANGED                                                      \
     "local u = redis.call('HMGET', KEYS[1], 'handle', 'changed')\n"           \
     "if not u[1] then return {'user_unknown'} end\n"                          \
     "if tonumber(u[2] or '0') < tonumber(ARGV[8]) then\n"                     \
@@ -131,8 +164,7 @@
     "  table.concat(out, ',')}\n"                                             \
     "if dry then return r end\n"                                              \
     "if restored + removed > 0 then\n"                                        \
-    "  redis.call('HSET', KEYS[1], 'changed', ARGV[2])\n"                     \
-    "  redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"                            \
+    "  changed(KEYS[1], KEYS[7], ARGV[4], ARGV[2])\n"                         \
     "elseif ARGV[7] ~= 'force' then\n"                                        \
     "  return r\n"                                                            \
     "end\n"                                                                   \
@@ -149,7 +181,7 @@
  * may restore them); the user's sessions end when any did.
  *
  * KEYS: 1 user hash, 2 active set, 3 session epoch, 4 event list,
- *       5 audit stream.
+ *       5 audit stream, 6 index of changed users.
  * ARGV: 1 from, 2 until (registered before), 3 now, 4 key prefix of the
  *       passkey hashes, 5 user, 6 actor, 7 stream cap, 8 mode: "apply"
  *       or "dry", 9 (optional) the operator's note for the audit entry.
@@ -158,6 +190,7 @@
  */
 #define WA_STORE_LUA_SUSPEND                                                  \
     WA_STORE_LUA_AUDIT                                                        \
+    WA_STORE_LUA_CHANGED                                                      \
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {'user_unknown'} end\n"\
     "local from, to = tonumber(ARGV[1]), tonumber(ARGV[2])\n"                 \
     "local ids = redis.call('SMEMBERS', KEYS[2])\n"                           \
@@ -176,8 +209,7 @@
     "end\n"                                                                   \
     "local r = {'ok', #out, table.concat(out, ',')}\n"                        \
     "if #out == 0 or ARGV[8] == 'dry' then return r end\n"                    \
-    "redis.call('HSET', KEYS[1], 'changed', ARGV[3])\n"                       \
-    "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"                              \
+    "changed(KEYS[1], KEYS[6], ARGV[5], ARGV[3])\n"                           \
     "redis.call('INCR', KEYS[3])\n"                                           \
     "audit(KEYS[4], KEYS[5], ARGV[7], 'suspend', ARGV[5], ARGV[6], ARGV[3],\n"\
     "  {'suspended', #out, 'credentials', r[3]}, ARGV[9])\n"                  \

@@ -28,13 +28,15 @@
 #
 #   make bench-rollback [BENCH_ROLLBACK_USERS=1000000]
 #                       [BENCH_ROLLBACK_REDIS_PORT=6392]
-#                       [BENCH_ROLLBACK_BATCH=32]
+#                       [BENCH_ROLLBACK_BATCH=32] [BENCH_ROLLBACK_SCAN=0]
 #
 # tools/webauthn-admin rollback over BENCH_ROLLBACK_USERS users, every one
 # of them changed after the time given (the worst case), in a private
 # Redis pinned to CPU 0, the tool on CPU 1 (scripts/bench-rollback.sh);
-# the users are written by build/bench/bench_rollback through
-# `redis-cli --pipe` first (not timed).  Meanwhile the same helper PINGs
+# the users, and the index of changed users, are written by
+# build/bench/bench_rollback through `redis-cli --pipe` first (not
+# timed).  BENCH_ROLLBACK_SCAN=1: the tool's --scan (every key, not the
+# index).  Meanwhile the same helper PINGs
 # the Redis every millisecond from another connection.  Ends with
 # "rollback users/s: N" and "max other-client latency: N ms".
 
@@ -90,6 +92,7 @@ bench-gate: $(MODULE_SO) $(BENCH_DIR)/bench_gate
 BENCH_ROLLBACK_USERS      ?= 1000000
 BENCH_ROLLBACK_REDIS_PORT ?= 6392
 BENCH_ROLLBACK_BATCH      ?= 32
+BENCH_ROLLBACK_SCAN       ?= 0
 
 $(BENCH_DIR)/bench_rollback: bench/bench_rollback.c mk/bench.mk
 	@mkdir -p $(dir $@)
@@ -99,4 +102,5 @@ bench-rollback: $(WA_ADMIN) $(BENCH_DIR)/bench_rollback
 	BUILD=$(BUILD) BENCH_ROLLBACK_USERS=$(BENCH_ROLLBACK_USERS) \
 	BENCH_ROLLBACK_REDIS_PORT=$(BENCH_ROLLBACK_REDIS_PORT) \
 	BENCH_ROLLBACK_BATCH=$(BENCH_ROLLBACK_BATCH) \
+	BENCH_ROLLBACK_SCAN=$(BENCH_ROLLBACK_SCAN) \
 	    sh scripts/bench-rollback.sh

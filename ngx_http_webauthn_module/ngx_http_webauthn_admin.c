@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_webauthn_module.h"
+#include <wa_store_lua.h>
 
 
 #define NGX_HTTP_WEBAUTHN_ADMIN_BODY_MAX    4096
@@ -575,6 +576,7 @@ ngx_http_webauthn_admin_run(ngx_http_request_t *r,
         ngx_http_webauthn_args_user_key(&a, &ad->user, "locks", NULL);
         ngx_http_webauthn_args_user_key(&a, &ad->user, "events", NULL);
         ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
+        ngx_http_webauthn_args_lit(&a, WA_STORE_CHANGED_KEY);
         ngx_http_webauthn_args_int(&a, ngx_time());
         ngx_http_webauthn_args_user_key(&a, &ad->user, "cred:", NULL);
         ngx_http_webauthn_args_add(&a, ad->digest, sizeof(ad->digest));
@@ -584,7 +586,7 @@ ngx_http_webauthn_admin_run(ngx_http_request_t *r,
         (void) ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_admin_changed,
                                          ad,
                                          NGX_HTTP_WEBAUTHN_SCRIPT_ADMIN_RESET,
-                                         10);
+                                         11);
         return;
 
     case NGX_HTTP_WEBAUTHN_ADMIN_ROLLBACK:
@@ -594,6 +596,7 @@ ngx_http_webauthn_admin_run(ngx_http_request_t *r,
         ngx_http_webauthn_args_user_key(&a, &ad->user, "epoch", NULL);
         ngx_http_webauthn_args_user_key(&a, &ad->user, "events", NULL);
         ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
+        ngx_http_webauthn_args_lit(&a, WA_STORE_CHANGED_KEY);
 
         /* by default the newest snapshot: of a set changed before now */
         ngx_http_webauthn_args_int(&a, ad->before >= 0 ? ad->before
@@ -610,7 +613,7 @@ ngx_http_webauthn_admin_run(ngx_http_request_t *r,
         (void) ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_admin_changed,
                                          ad,
                                          NGX_HTTP_WEBAUTHN_SCRIPT_ROLLBACK,
-                                         6);
+                                         7);
         return;
 
     case NGX_HTTP_WEBAUTHN_ADMIN_GRANT:

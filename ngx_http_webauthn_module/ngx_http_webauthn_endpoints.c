@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_webauthn_module.h"
+#include <wa_store_lua.h>
 
 
 #define NGX_HTTP_WEBAUTHN_BODY_MAX          (64 * 1024)
@@ -1223,6 +1224,7 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_args_user_key(&a, &ep->user, "grant", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "events", NULL);
     ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
+    ngx_http_webauthn_args_lit(&a, WA_STORE_CHANGED_KEY);
 
     /* a session, or a grant, or else the user's first passkey */
 
@@ -1275,7 +1277,7 @@ ngx_http_webauthn_register_index(ngx_http_request_t *r, void *data,
     ngx_http_webauthn_args_lit(&a, "0");
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_register_stored, ep,
-                              NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER, 7);
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REGISTER, 8);
 }
 
 
@@ -2077,6 +2079,7 @@ ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
     ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "events", NULL);
     ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_KEY);
+    ngx_http_webauthn_args_lit(&a, WA_STORE_CHANGED_KEY);
     ngx_http_webauthn_args_str(&a, &id);
     ngx_http_webauthn_args_int(&a, ngx_time());
     ngx_http_webauthn_args_str(&a, &ep->user);
@@ -2084,7 +2087,7 @@ ngx_http_webauthn_credentials_delete(ngx_http_request_t *r,
     ngx_http_webauthn_args_lit(&a, NGX_HTTP_WEBAUTHN_AUDIT_MAX);
 
     ngx_http_webauthn_ep_send(&a, ngx_http_webauthn_credentials_deleted, ep,
-                              NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 6);
+                              NGX_HTTP_WEBAUTHN_SCRIPT_REVOKE, 7);
 }
 
 

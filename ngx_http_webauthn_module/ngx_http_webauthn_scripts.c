@@ -2,7 +2,8 @@
  * The Lua scripts the module runs on the store (EVALSHA, EVAL when Redis
  * does not know them yet).  Each runs on the keys of one user (one hash
  * tag, one Cluster slot), plus, for those that audit, the audit stream,
- * so that what must happen together does.  The layout is in
+ * and for those that change the set of active passkeys, the index of
+ * changed users, so that what must happen together does.  The layout is in
  * docs/http-api.md; rollback and its audit helper are shared with
  * tools/webauthn-admin (include/wa_store_lua.h).
  */
@@ -62,11 +63,12 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
      * the passkey starts on probation.  The handle must still be the one
      * SCRIPT_REG_BEGIN read.
      * KEYS: user hash, active set, passkey hash, every-passkey set,
-     * grant, event list, audit stream.
+     * grant, event list, audit stream, index of changed users.
      * ARGV: mode, handle, id, grant digest, now, user, actor, stream cap,
      * then the passkey's field/value pairs.
      */
     { WA_STORE_LUA_AUDIT
+      WA_STORE_LUA_CHANGED
       "if ARGV[1] == 'open' and redis.call('SCARD', KEYS[2]) > 0 then\n"
       "  return 'enrollment_not_allowed'\n"
       "end\n"
@@ -87,8 +89,7 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "if grant then redis.call('HSET', KEYS[3], 'probation', ARGV[5]) end\n"
       "redis.call('SADD', KEYS[2], ARGV[3])\n"
       "redis.call('SADD', KEYS[4], ARGV[3])\n"
-      "redis.call('HSET', KEYS[1], 'changed', ARGV[5])\n"
-      "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"
+      "changed(KEYS[1], KEYS[8], ARGV[6], ARGV[5])\n"
       "audit(KEYS[6], KEYS[7], ARGV[8], 'register', ARGV[6], ARGV[7],\n"
       "  ARGV[5], {'credential', ARGV[3], 'grant', grant and 1 or 0})\n"
       "return 'ok'\n", "" },
@@ -158,16 +159,17 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
      * SCRIPT_REVOKE: revokes one passkey for good and ends every session
      * of the user (a session made with it would otherwise outlive it).
      * KEYS: active set, passkey hash, epoch, user hash, event list, audit
-     * stream; ARGV: id, now, user, actor, stream cap.
+     * stream, index of changed users; ARGV: id, now, user, actor, stream
+     * cap.
      */
     { WA_STORE_LUA_AUDIT
+      WA_STORE_LUA_CHANGED
       "if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then\n"
       "  return 'credential_unknown'\n"
       "end\n"
       "redis.call('HSET', KEYS[2], 'revoked', ARGV[2])\n"
       "redis.call('INCR', KEYS[3])\n"
-      "redis.call('HSET', KEYS[4], 'changed', ARGV[2])\n"
-      "redis.call('HINCRBY', KEYS[4], 'ver', 1)\n"
+      "changed(KEYS[4], KEYS[7], ARGV[3], ARGV[2])\n"
       "audit(KEYS[5], KEYS[6], ARGV[5], 'delete', ARGV[3], ARGV[4],\n"
       "  ARGV[2], {'credential', ARGV[1]})\n"
       "return 'ok'\n", "" },
@@ -230,11 +232,13 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
      * (tombstones), sessions ended, failures and lock cleared, and a new
      * enrolment grant.  Returns {"ok", revoked} or {"user_unknown"}.
      * KEYS: user hash, every-passkey set, active set, epoch, grant,
-     * failures, lock, lock count, event list, audit stream.
+     * failures, lock, lock count, event list, audit stream, index of
+     * changed users.
      * ARGV: now, prefix of the passkey hashes, grant digest, grant ttl,
      * user, actor, stream cap, note.
      */
     { WA_STORE_LUA_AUDIT
+      WA_STORE_LUA_CHANGED
       "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
       "  return {'user_unknown'}\n"
       "end\n"
@@ -248,8 +252,7 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "redis.call('DEL', KEYS[3], KEYS[6], KEYS[7], KEYS[8])\n"
       "redis.call('INCR', KEYS[4])\n"
       "redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[4])\n"
-      "redis.call('HSET', KEYS[1], 'changed', ARGV[1])\n"
-      "redis.call('HINCRBY', KEYS[1], 'ver', 1)\n"
+      "changed(KEYS[1], KEYS[11], ARGV[5], ARGV[1])\n"
       "audit(KEYS[9], KEYS[10], ARGV[7], 'reset', ARGV[5], ARGV[6],\n"
       "  ARGV[1], {'revoked', n, 'grant_expires', ARGV[1] + ARGV[4]},\n"
       "  ARGV[8])\n"

@@ -10,8 +10,9 @@
 #   1. build/bench/bench_rollback gen writes BENCH_ROLLBACK_USERS users
 #      through `redis-cli --pipe` (not timed): each with a user hash, one
 #      to three passkeys, the active set and the set of all, one to three
-#      snapshots, the claims, and a change after T, so that every user is
-#      rolled back (the worst case);
+#      snapshots, the claims, its entry in the index of changed users
+#      (marked complete, as after `webauthn-admin reindex`), and a change
+#      after T, so that every user is rolled back (the worst case);
 #   2. `webauthn-admin rollback --changed-since T` over all of them, timed,
 #      while `bench_rollback probe` sends a PING about every millisecond
 #      on its own connection and keeps the worst wait;
@@ -21,7 +22,8 @@
 #
 # Environment: BUILD (build), BENCH_ROLLBACK_USERS (1000000),
 # BENCH_ROLLBACK_REDIS_PORT (6392), BENCH_ROLLBACK_BATCH (32, the tool's
-# --batch).  Redis's log stays in $BUILD/bench-rollback.
+# --batch), BENCH_ROLLBACK_SCAN (0; 1: the tool's --scan, every key
+# instead of the index).  Redis's log stays in $BUILD/bench-rollback.
 
 set -eu
 
@@ -34,6 +36,10 @@ dir=$build/bench-rollback
 port=${BENCH_ROLLBACK_REDIS_PORT:-6392}
 users=${BENCH_ROLLBACK_USERS:-1000000}
 batch=${BENCH_ROLLBACK_BATCH:-32}
+walk=
+if [ "${BENCH_ROLLBACK_SCAN:-0}" = 1 ]; then
+    walk=--scan
+fi
 admin=$build/webauthn-admin
 helper=$build/bench/bench_rollback
 
@@ -106,7 +112,7 @@ fi
 
 echo "bench-rollback: redis $(info server redis_version) on CPU" \
      "$cpu_redis; webauthn-admin and the probe on CPU $cpu_tool;" \
-     "--batch $batch"
+     "--batch $batch${walk:+ $walk}"
 
 load=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
@@ -149,9 +155,10 @@ sleep 0.5
 
 t0=$(date +%s.%N)
 status=0
+# shellcheck disable=SC2086
 taskset -c "$cpu_tool" "$admin" --redis "127.0.0.1:$port" --actor bench \
-    --batch "$batch" rollback --changed-since "$T" >"$dir/summary.txt" \
-    2>"$dir/admin.err" || status=$?
+    --batch "$batch" rollback --changed-since "$T" $walk \
+    >"$dir/summary.txt" 2>"$dir/admin.err" || status=$?
 t1=$(date +%s.%N)
 
 sleep 0.5
@@ -175,7 +182,7 @@ fi
 
 # where Redis's time went: per call, and all of its CPU per user
 cli INFO commandstats | tr -d '\r' | awk -F'[:,=]' '
-    /^cmdstat_(evalsha|scan):/ {
+    /^cmdstat_(evalsha|scan|hscan):/ {
         sub(/^cmdstat_/, "", $1)
         printf "redis: %s %d calls, %.1f us per call\n", $1, $3, $7
     }'

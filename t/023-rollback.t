@@ -691,3 +691,61 @@ GET /board/balance.json
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 18: the index of changed users (wa:changed): register, delete, rollback and reset write the user's "changed" there too; a login does not
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+my $name = wa_name();
+my $last = 0;
+# after each change (a second after the last): the index has the user's
+# new "changed"
+my $step = sub {
+    my $what = shift;
+    my $ch = wa_redis('HGET', wa_ukey('alice', 'user'), 'changed');
+    ok $ch =~ /^\d+$/ && $ch > $last, "$name - $what: a new changed ($ch)";
+    is wa_redis('HGET', 'wa:changed', 'alice'), $ch,
+        "$name - $what: the index has it";
+    $last = $ch;
+};
+my $alice = wa_client('alice');
+my $pa = $alice->register(alg => -7);
+$step->('register');
+$alice->login;
+::next_second();
+$alice->login;
+is wa_redis('HGET', 'wa:changed', 'alice'), $last, "$name - a login: the index as it was";
+my $pb = $alice->register(alg => -8);
+$step->('second register');
+::next_second();
+is $alice->request('DELETE', '/webauthn/credentials?id=' . ::id_of($pb))->code,
+    200, "$name - DELETE: 200";
+$step->('delete');
+$alice->login(cred => $pa);
+::next_second();
+my $pc = $alice->register(alg => -257);
+::next_second();
+::rollback({reason => 'index'});
+$step->('rollback');
+::next_second();
+is wa_admin('POST', 'users/alice/reset', $::Token)->code, 200, "$name - reset: 200";
+$step->('reset');
+is wa_admin('POST', 'users/bob/grant', $::Token)->code, 200, "$name - grant: 200";
+is wa_redis('HKEYS', 'wa:changed'), 'alice',
+    "$name - a grant (no passkey yet) is no change: only alice";
+is wa_redis('EXISTS', 'wa:changed:complete'), '0',
+    "$name - the module never marks the index complete";
+$alice->final(undef);
+--- request
+GET /board/balance.json
+--- error_code: 403
+--- response_body_like eval: ::err_like('session_expired', 'passkey')
+--- no_error_log
+[alert]
+[emerg]

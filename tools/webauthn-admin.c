@@ -8,9 +8,10 @@
  * It talks to Redis directly, with hiredis' synchronous API, and runs the
  * module's own Lua scripts (include/wa_store_lua.h), so that a rollback
  * means the same thing from here and from the admin API.  Users are found
- * with SCAN and handled in small pipelined batches, two in flight: Redis
- * never waits for the tool, and its other clients wait for two small
- * batches at most.
+ * with SCAN, or for a rollback in the index of changed users with HSCAN,
+ * and handled in small pipelined batches, two in flight: Redis never
+ * waits for the tool, and its other clients wait for two small batches at
+ * most.
  *
  * Exit status: 0 done, 1 some users or lines failed, 2 usage error or
  * Redis unreachable, 130 interrupted (with --state the same command
@@ -52,6 +53,8 @@
 #define COUNTERS_MAX      16
 
 #define AUDIT_KEY         "wa:audit"
+#define CHANGED_KEY       WA_STORE_CHANGED_KEY
+#define CHANGED_MARK      WA_STORE_CHANGED_MARK
 #define AUDIT_MAXLEN      1000000
 #define USER_MATCH        "wa:{u:*}:user"
 #define ZERO_AAGUID       "00000000-0000-0000-0000-000000000000"
@@ -62,6 +65,7 @@ static const char  usage_text[] =
 "\n"
 "commands:\n"
 "  rollback --changed-since TIME [--dry-run] [--state FILE] [--batch N]\n"
+"           [--scan]\n"
 "      every user whose passkeys changed at or after TIME goes back to\n"
 "      the last-known-good set recorded before TIME\n"
 "  suspend --registered-since TIME [--registered-before TIME] [--dry-run]\n"
@@ -73,6 +77,8 @@ static const char  usage_text[] =
 "      users from JSON lines (the export format)\n"
 "  stats [--batch N]\n"
 "      count users, passkeys, lockouts, grants and audit entries\n"
+"  reindex [--state FILE] [--batch N]\n"
+"      put every user in the index of changed users that rollback walks\n"
 "\n"
 "global options:\n"
 "  --redis ADDR          host:port (127.0.0.1:6379) or unix:/path\n"
@@ -98,11 +104,12 @@ typedef enum {
     CMD_SUSPEND,
     CMD_EXPORT,
     CMD_IMPORT,
-    CMD_STATS
+    CMD_STATS,
+    CMD_REINDEX
 } cmd_e;
 
 static const char  *cmd_names[] = {
-    "rollback", "suspend", "export", "import", "stats"
+    "rollback", "suspend", "export", "import", "stats", "reindex"
 };
 
 
@@ -124,6 +131,7 @@ typedef struct {
     unsigned     dry_run:1;
     unsigned     progress:1;
     unsigned     verbose:1;
+    unsigned     scan:1;        /* rollback: SCAN, not the index */
 } conf_t;
 
 
@@ -582,6 +590,7 @@ enum {
     SCRIPT_IMPORT,
     SCRIPT_EXPORT,
     SCRIPT_STATS,
+    SCRIPT_REINDEX,
     SCRIPT_N
 };
 
@@ -595,7 +604,7 @@ enum {
  * moves on, so that no session of that user comes back.
  * KEYS: 1 user hash, 2 active set, 3 set of every passkey, 4 snapshot
  *       list, 5 event list, 6 audit stream, 7 handle claim, 8 session
- *       epoch.
+ *       epoch, 9 index of changed users (the user's "changed").
  * ARGV: 1 user, 2 mode ("apply" or "dry"), 3 key prefix of the passkey
  *       hashes, 4 actor, 5 stream cap, 6 now, then triples: "U" field
  *       value (user hash), "C" id active (a passkey: its claim, and its
@@ -622,7 +631,7 @@ static const char  import_lua[] =
     "end\n"
     "if ARGV[2] == 'dry' then return {'ok', n} end\n"
     "redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])\n"
-    "local u, f, all, act, claims, snaps, id = {}, {}, {}, {}, {}, {}\n"
+    "local u, f, all, act, claims, snaps, id, ch = {}, {}, {}, {}, {}, {}\n"
     "local function put()\n"
     "  if id then\n"
     "    redis.call('DEL', pre .. id)\n"
@@ -636,6 +645,7 @@ static const char  import_lua[] =
     "    local h = t == 'U' and u or f\n"
     "    h[#h + 1] = a\n"
     "    h[#h + 1] = b\n"
+    "    if t == 'U' and a == 'changed' then ch = b end\n"
     "  elseif t == 'C' then\n"
     "    put()\n"
     "    id = a\n"
@@ -649,6 +659,7 @@ static const char  import_lua[] =
     "end\n"
     "put()\n"
     "redis.call('HSET', KEYS[1], unpack(u))\n"
+    "if ch then redis.call('HSET', KEYS[9], user, ch) end\n"
     "if #all > 0 then\n"
     "  redis.call('MSET', unpack(claims))\n"
     "  redis.call('SADD', KEYS[3], unpack(all))\n"
@@ -706,12 +717,30 @@ static const char  stats_lua[] =
     "end\n"
     "return n\n";
 
+/*
+ * REINDEX: the user in the index of changed users with its "changed", as
+ * the scripts that set it keep it; for the users written before the index
+ * existed.
+ * KEYS: 1 user hash, 2 index of changed users.
+ * ARGV: 1 key prefix of the passkey hashes (unused), 2 user.
+ * Returns 1 indexed, 0 never changed (no "changed": not in the index),
+ *         -1 gone.
+ */
+static const char  reindex_lua[] =
+    "local c = redis.call('HGET', KEYS[1], 'changed')\n"
+    "if c then\n"
+    "  redis.call('HSET', KEYS[2], ARGV[2], c)\n"
+    "  return 1\n"
+    "end\n"
+    "return redis.call('EXISTS', KEYS[1]) == 1 and 0 or -1\n";
+
 static script_t  scripts[SCRIPT_N] = {
     { WA_STORE_LUA_ROLLBACK, "" },
     { WA_STORE_LUA_SUSPEND, "" },
     { import_lua, "" },
     { export_lua, "" },
     { stats_lua, "" },
+    { reindex_lua, "" },
 };
 
 static int
@@ -1109,6 +1138,7 @@ typedef struct {
     unsigned            interrupted:1;
     unsigned            resumed:1;
     unsigned            finished:1;
+    unsigned            index:1;        /* walks the index of changed users */
 } run_t;
 
 
@@ -1200,9 +1230,10 @@ state_save(run_t *run, uint64_t cursor)
         return -1;
     }
     fprintf(f, "webauthn-admin state 1\ncommand %s\nargs %s\n"
-            "cursor %" PRIu64 "\nfinished %d\nseconds %.3f\n"
-            "done %" PRIu64 "\n", cmd_names[run->cmd], run->args, cursor,
-            run->finished, run_elapsed(run), run->done);
+            "walk %s\ncursor %" PRIu64 "\nfinished %d\nseconds %.3f\n"
+            "done %" PRIu64 "\n", cmd_names[run->cmd], run->args,
+            run->index ? "index" : "scan", cursor, run->finished,
+            run_elapsed(run), run->done);
     for (i = 0; i < run->n; i++) {
         fprintf(f, "count %s %" PRIu64 "\n", run->names[i], run->count[i]);
     }
@@ -1239,6 +1270,11 @@ state_line(run_t *run, char *line, uint64_t *cursor)
     }
     if (strcmp(line, "args") == 0) {
         return strcmp(v, run->args) == 0 ? 0 : 1;
+    }
+    if (strcmp(line, "walk") == 0) {
+        /* the cursor is one of that walk's (a file without: SCAN's) */
+        run->index = strcmp(v, "index") == 0;
+        return run->index || strcmp(v, "scan") == 0 ? 0 : -1;
     }
     if (strcmp(line, "seconds") == 0) {
         run->before = strtod(v, &end);
@@ -1321,7 +1357,7 @@ state_load(run_t *run, uint64_t *cursor)
 }
 
 
-/* ---- walking the users with SCAN -------------------------------------- */
+/* ---- walking the users with SCAN or HSCAN ----------------------------- */
 
 typedef struct walk_s  walk_t;
 
@@ -1339,7 +1375,7 @@ typedef struct {
     uint64_t  seg;              /* the SCAN its key came from */
 } item_t;
 
-/* the keys one SCAN returned */
+/* the keys one SCAN returned (HSCAN: users and their times) */
 typedef struct {
     uint64_t     cursor;        /* that SCAN began here */
     redisReply  *reply;         /* the keys are its element[1] */
@@ -1361,6 +1397,9 @@ struct walk_s {
     redisContext   *c;
     run_t          *run;
     const char     *match;
+    unsigned        index:1;    /* HSCAN of the index, not SCAN */
+    int64_t         changed;    /* HSCAN: the time of the key at hand */
+    int64_t         since;      /* HSCAN: before it, nothing to do */
     long            count;      /* SCAN COUNT, adapted to the key mix */
     uint64_t        cursor;     /* the keys of every SCAN before: done */
     uint64_t        next_cursor;    /* where the next SCAN begins */
@@ -1391,12 +1430,14 @@ scan_cursor(const redisReply *r)
 }
 
 
+/* HSCAN returns pairs: a user and its time */
 static int
-scan_ok(const redisReply *r)
+scan_ok(const walk_t *w, const redisReply *r)
 {
     return r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
            && r->element[0]->type == REDIS_REPLY_STRING
-           && r->element[1]->type == REDIS_REPLY_ARRAY;
+           && r->element[1]->type == REDIS_REPLY_ARRAY
+           && (!w->index || r->element[1]->elements % 2 == 0);
 }
 
 
@@ -1404,12 +1445,40 @@ static void
 cb_scan(walk_t *w, uint64_t cursor)
 {
     cb_begin(w->cb);
-    cb_str(w->cb, "SCAN");
-    cb_num(w->cb, (long long) cursor);
-    cb_str(w->cb, "MATCH");
-    cb_str(w->cb, w->match);
+    if (w->index) {
+        cb_str(w->cb, "HSCAN");
+        cb_str(w->cb, CHANGED_KEY);
+        cb_num(w->cb, (long long) cursor);
+    } else {
+        cb_str(w->cb, "SCAN");
+        cb_num(w->cb, (long long) cursor);
+        cb_str(w->cb, "MATCH");
+        cb_str(w->cb, w->match);
+    }
     cb_str(w->cb, "COUNT");
     cb_num(w->cb, w->count);
+}
+
+
+/*
+ * A time of HSCAN's reply; one that is not a number counts as changed
+ * now: the script, which reads the user's own "changed", decides.
+ */
+static int64_t
+scan_time(const redisReply *r)
+{
+    long long  t;
+
+    return r->type == REDIS_REPLY_STRING
+           && parse_ll(r->str, r->len, 0, TIME_MAX, &t) == 0 ? t : TIME_MAX;
+}
+
+
+/* users (keys) of one SCAN's reply: HSCAN's come with a time each */
+static size_t
+seg_len(const walk_t *w, const seg_t *seg)
+{
+    return seg->reply->element[1]->elements >> w->index;
 }
 
 
@@ -1417,7 +1486,9 @@ cb_scan(walk_t *w, uint64_t cursor)
  * SCAN COUNT is how many slots Redis looks at, not how many keys come
  * back: a user has half a dozen keys or more (passkeys, snapshots,
  * sessions, claims).  Aim at about one batch of matches a SCAN, within
- * bounds that keep one SCAN short.
+ * bounds that keep one SCAN short.  HSCAN returns about COUNT users, of
+ * which those changed before the time are no work: they count as no
+ * match, so that a rollback of a few users walks the index in big steps.
  */
 static void
 scan_adapt(walk_t *w, size_t got)
@@ -1442,9 +1513,38 @@ walk_unsent(const walk_t *w)
     size_t  i, n = 0;
 
     for (i = 0; i < w->nsegs; i++) {
-        n += w->segs[i].reply->element[1]->elements - w->segs[i].next;
+        n += seg_len(w, &w->segs[i]) - w->segs[i].next;
     }
     return n;
+}
+
+
+/*
+ * The key "wa:{u:U}:user" of a user of the index into buf (of
+ * USER_KEY_MAX bytes); -1, counted as failed, when the member is no user
+ * name.
+ */
+#define USER_KEY_MAX  ((USER_MAX + 2) / 3 * 4 + 16)
+
+static int
+index_key(walk_t *w, const redisReply *m, char *buf, size_t *len)
+{
+    size_t  n;
+
+    if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len > USER_MAX
+        || memchr(m->str, '\0', m->len) != NULL)
+    {
+        fprintf(stderr, "webauthn-admin: %s: a field that is not a user "
+                "name\n", CHANGED_KEY);
+        w->run->count[0]++;
+        w->run->count[w->run->failed]++;
+        return -1;
+    }
+    memcpy(buf, "wa:{u:", 6);
+    n = 6 + wa_b64url_encode((const uint8_t *) m->str, m->len, buf + 6);
+    memcpy(buf + n, "}:user", 6);
+    *len = n + 6;
+    return 0;
 }
 
 
@@ -1456,14 +1556,31 @@ walk_fill_seg(walk_t *w, batch_t *b, size_t s)
     redisReply   *keys = seg->reply->element[1], *k;
     item_t       *it;
     ukey_t        uk;
+    const char   *key;
+    size_t        len;
+    char          buf[USER_KEY_MAX];
 
-    while (seg->next < keys->elements
+    while (seg->next < seg_len(w, seg)
            && b->nitems < (size_t) w->run->cf->batch)
     {
-        k = keys->element[seg->next++];
-        if (k->type != REDIS_REPLY_STRING
-            || ukey_parse(k->str, k->len, &uk) != 0
-            || !seen_add(&w->seen, seen_hash('k', k->str, k->len), 0, NULL))
+        if (w->index) {
+            k = keys->element[2 * seg->next];
+            w->changed = scan_time(keys->element[2 * seg->next + 1]);
+            seg->next++;
+            if (index_key(w, k, buf, &len) != 0) {
+                continue;
+            }
+            key = buf;
+        } else {
+            k = keys->element[seg->next++];
+            if (k->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+            key = k->str;
+            len = k->len;
+        }
+        if (ukey_parse(key, len, &uk) != 0
+            || !seen_add(&w->seen, seen_hash('k', key, len), 0, NULL))
         {
             continue;
         }
@@ -1520,12 +1637,14 @@ walk_fill(walk_t *w, batch_t *b)
 static int
 walk_scanned(walk_t *w, batch_t *b)
 {
-    redisReply  *r = b->replies[b->cb.ncmds - 1];
+    redisReply  *r = b->replies[b->cb.ncmds - 1], *keys;
     seg_t       *seg;
+    size_t       i, got;
 
-    if (!scan_ok(r)) {
-        fprintf(stderr, "webauthn-admin: SCAN: %s\n",
-                r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+    if (!scan_ok(w, r)) {
+        fprintf(stderr, "webauthn-admin: %s: %s\n", w->index ? "HSCAN"
+                : "SCAN", r->type == REDIS_REPLY_ERROR ? r->str
+                                                       : "unexpected reply");
         return -1;
     }
     grow(&w->segs, &w->cap_segs, w->nsegs + 1, sizeof(seg_t));
@@ -1539,7 +1658,14 @@ walk_scanned(walk_t *w, batch_t *b)
     w->next_cursor = scan_cursor(r);
     w->scan_done = w->next_cursor == 0;
     w->scan_sent = 0;
-    scan_adapt(w, r->element[1]->elements);
+    keys = r->element[1];
+    got = keys->elements;
+    if (w->index) {
+        for (i = 1, got = 0; i < keys->elements; i += 2) {
+            got += scan_time(keys->element[i]) >= w->since;
+        }
+    }
+    scan_adapt(w, got);
     return 0;
 }
 
@@ -1595,7 +1721,7 @@ walk_done(walk_t *w, batch_t *b)
 
     while (w->nsegs) {
         seg = &w->segs[0];
-        if (seg->next < seg->reply->element[1]->elements || seg->pending) {
+        if (seg->next < seg_len(w, seg) || seg->pending) {
             break;
         }
         freeReplyObject(seg->reply);
@@ -1609,12 +1735,12 @@ walk_done(walk_t *w, batch_t *b)
 
 
 /*
- * The loop of rollback, suspend, stats and export: SCAN, and pipelined
- * batches of commands for the keys it returns, the next SCAN riding with
- * them.  The state names the first SCAN whose keys are not all done:
- * resuming there loses nothing and does nothing twice (and what SCAN
- * returns again, the seen set passes over).  0 done or stopped, -1 Redis
- * failed.
+ * The loop of rollback, suspend, stats, export and reindex: SCAN (or
+ * HSCAN of the index), and pipelined batches of commands for the keys it
+ * returns, the next SCAN riding with them.  The state names the first
+ * SCAN whose keys are not all done: resuming there loses nothing and does
+ * nothing twice (and what SCAN returns again, the seen set passes over).
+ * 0 done or stopped, -1 Redis failed.
  */
 static int
 walk(walk_t *w)
@@ -1750,13 +1876,17 @@ user_item(walk_t *w, const ukey_t *k, char *name, int scanned, int failed)
 }
 
 
+#define GLOBAL_AUDIT    1           /* user_cmd(): the audit stream */
+#define GLOBAL_INDEX    2           /* the index of changed users */
+
 /*
- * EVALSHA of a script on the user's keys of the suffixes given, and the
- * audit stream when it writes one; 0 when the key is not a user's.
+ * EVALSHA of a script on the user's keys of the suffixes given, then the
+ * audit stream and the index of changed users when it writes them
+ * (globals); 0 when the key is not a user's.
  */
 static int
 user_cmd(walk_t *w, const ukey_t *k, int script, const char *const *keys,
-    int audit, char *name, int scanned, int failed)
+    int globals, char *name, int scanned, int failed)
 {
     int  n;
 
@@ -1766,12 +1896,16 @@ user_cmd(walk_t *w, const ukey_t *k, int script, const char *const *keys,
     for (n = 0; keys[n]; n++) {
         /* count them */
     }
-    cb_evalsha(w->cb, script, n + (audit != 0));
+    cb_evalsha(w->cb, script, n + !!(globals & GLOBAL_AUDIT)
+                              + !!(globals & GLOBAL_INDEX));
     for (n = 0; keys[n]; n++) {
         cb_arg2(w->cb, k->key, k->plen, keys[n]);
     }
-    if (audit) {
+    if (globals & GLOBAL_AUDIT) {
         cb_str(w->cb, AUDIT_KEY);
+    }
+    if (globals & GLOBAL_INDEX) {
+        cb_str(w->cb, CHANGED_KEY);
     }
     return 1;
 }
@@ -1813,6 +1947,10 @@ static const char *const  rollback_names[] = {
 };
 
 
+/*
+ * A user of the index changed before the time is counted, and nothing
+ * more: its time in the index is its "changed".
+ */
 static int
 rollback_key(walk_t *w, const ukey_t *k, item_t *it)
 {
@@ -1822,8 +1960,15 @@ rollback_key(walk_t *w, const ukey_t *k, item_t *it)
     const conf_t  *cf = w->run->cf;
     char           name[USER_MAX + 4];
 
-    if (!user_cmd(w, k, SCRIPT_ROLLBACK, keys, 1, name, RB_SCANNED,
-                  RB_FAILED))
+    if (w->index && w->changed < w->since) {
+        if (!user_item(w, k, name, RB_SCANNED, RB_FAILED)) {
+            return 0;
+        }
+        w->run->count[RB_UNCHANGED]++;
+        return 0;
+    }
+    if (!user_cmd(w, k, SCRIPT_ROLLBACK, keys, GLOBAL_AUDIT | GLOBAL_INDEX,
+                  name, RB_SCANNED, RB_FAILED))
     {
         return 0;
     }
@@ -1891,8 +2036,8 @@ suspend_key(walk_t *w, const ukey_t *k, item_t *it)
     const conf_t  *cf = w->run->cf;
     char           name[USER_MAX + 4];
 
-    if (!user_cmd(w, k, SCRIPT_SUSPEND, keys, 1, name, SU_SCANNED,
-                  SU_FAILED))
+    if (!user_cmd(w, k, SCRIPT_SUSPEND, keys, GLOBAL_AUDIT | GLOBAL_INDEX,
+                  name, SU_SCANNED, SU_FAILED))
     {
         return 0;
     }
@@ -2009,6 +2154,120 @@ stats_audit(redisContext *c, run_t *run)
         run->count[ST_FAILED]++;
     }
     freeReplyObject(r);
+    return 0;
+}
+
+
+/* ---- reindex ---------------------------------------------------------- */
+
+enum {
+    RI_SCANNED = 0, RI_INDEXED, RI_NEVER, RI_GONE, RI_FAILED, RI_N
+};
+
+static const char *const  reindex_names[] = {
+    "users_scanned", "users_indexed", "users_never_changed", "users_gone",
+    "users_failed"
+};
+
+
+static int
+reindex_key(walk_t *w, const ukey_t *k, item_t *it)
+{
+    static const char *const  keys[] = { "user", NULL };
+    char                      name[USER_MAX + 4];
+
+    if (!user_cmd(w, k, SCRIPT_REINDEX, keys, GLOBAL_INDEX, name,
+                  RI_SCANNED, RI_FAILED))
+    {
+        return 0;
+    }
+    user_argv(w, k, it, name, 0);
+    return 1;
+}
+
+
+static void
+reindex_reply(walk_t *w, item_t *it, redisReply **rp)
+{
+    redisReply  *r = rp[0];
+
+    if (r->type != REDIS_REPLY_INTEGER || r->integer < -1 || r->integer > 1)
+    {
+        item_failed(w, it, r, RI_FAILED);
+        return;
+    }
+    w->run->count[r->integer == 1 ? RI_INDEXED
+                  : r->integer == 0 ? RI_NEVER : RI_GONE]++;
+}
+
+
+/*
+ * Every user in the index: from now on the index is complete, and
+ * rollback walks it.  Not when a user failed: that one would be missing.
+ */
+static int
+reindex_mark(redisContext *c, run_t *run)
+{
+    redisReply  *r;
+    char         now[24];
+    int          rc = 0;
+
+    if (!run->finished) {
+        return 0;
+    }
+    if (run->count[RI_FAILED]) {
+        fprintf(stderr, "webauthn-admin: some users failed: the index of "
+                "changed users is not marked complete (%s)\n", CHANGED_MARK);
+        return 0;
+    }
+    snprintf(now, sizeof(now), "%lld", (long long)
+             (run->cf->now ? run->cf->now : time(NULL)));
+    r = redisCommand(c, "SET %s %s", CHANGED_MARK, now);
+    if (r == NULL) {
+        fprintf(stderr, "webauthn-admin: redis: %s\n", c->errstr);
+        return -1;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        fprintf(stderr, "webauthn-admin: SET %s: %s\n", CHANGED_MARK, r->str);
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+
+/*
+ * What a rollback walks: the index of changed users when it is complete
+ * (its mark is there), else every key of the store.  A resumed run goes
+ * on with the walk of its state file.  --changed-since 0 means every user,
+ * also those never changed, who are not in the index.
+ */
+static int
+rollback_walk(redisContext *c, run_t *run)
+{
+    redisReply  *r;
+
+    if (run->resumed) {
+        return 0;
+    }
+    run->index = 0;
+    if (run->cf->scan || run->cf->since == 0) {
+        return 0;
+    }
+    r = redisCommand(c, "EXISTS %s", CHANGED_MARK);
+    if (r == NULL) {
+        fprintf(stderr, "webauthn-admin: redis: %s\n", c->errstr);
+        return -1;
+    }
+    if (r->type == REDIS_REPLY_INTEGER) {
+        run->index = r->integer == 1;
+    }
+    freeReplyObject(r);
+    if (!run->index) {
+        fprintf(stderr, "webauthn-admin: the index of changed users is not "
+                "complete (no %s: see webauthn-admin reindex): every key "
+                "is scanned\n", CHANGED_MARK);
+    }
     return 0;
 }
 
@@ -2840,7 +3099,7 @@ import_user(import_t *im, json_t *o)
 
     wa_b64url_encode((const uint8_t *) user, ulen, U);
     n = (size_t) snprintf(prefix, sizeof(prefix), "wa:{u:%s}:", U);
-    cb_evalsha(&im->cb, SCRIPT_IMPORT, 8);
+    cb_evalsha(&im->cb, SCRIPT_IMPORT, 9);
     cb_arg2(&im->cb, prefix, n, "user");
     cb_arg2(&im->cb, prefix, n, "creds");
     cb_arg2(&im->cb, prefix, n, "all");
@@ -2850,6 +3109,7 @@ import_user(import_t *im, json_t *o)
     cb_arg2(&im->cb, "wa:{h:", 6, handle);
     cb_cat(&im->cb, "}", 1);
     cb_arg2(&im->cb, prefix, n, "epoch");
+    cb_str(&im->cb, CHANGED_KEY);
     cb_arg(&im->cb, user, ulen);
     cb_str(&im->cb, cf->dry_run ? "dry" : "apply");
     cb_arg2(&im->cb, prefix, n, "cred:");
@@ -3112,6 +3372,11 @@ cmd_walk_state(run_t *run, walk_t *w)
     if (rc != 0) {
         return rc;
     }
+    if (run->cmd == CMD_ROLLBACK && rollback_walk(w->c, run) != 0) {
+        return -1;
+    }
+    w->index = run->index;
+    w->since = run->cf->since;
     if (run->finished) {
         fprintf(stderr, "webauthn-admin: the run of state file %s is "
                 "finished; remove the file to run again\n", run->cf->state);
@@ -3154,6 +3419,14 @@ cmd_run(redisContext *c, run_t *run)
     case CMD_EXPORT:
         rc = cmd_export(run, &w);
         break;
+    case CMD_REINDEX:
+        w.key = reindex_key;
+        w.reply = reindex_reply;
+        rc = cmd_walk_state(run, &w);
+        if (rc == 0) {
+            rc = reindex_mark(c, run);
+        }
+        break;
     default:
         rc = cmd_import(c, run);
         break;
@@ -3176,6 +3449,7 @@ run_init(run_t *run, const conf_t *cf)
         { export_names, EX_N, EX_FAILED },
         { import_names, IM_N, IM_REFUSED },
         { stats_names, ST_N, ST_FAILED },
+        { reindex_names, RI_N, RI_FAILED },
     };
 
     memset(run, 0, sizeof(*run));
@@ -3192,6 +3466,8 @@ run_init(run_t *run, const conf_t *cf)
         snprintf(run->args, sizeof(run->args),
                  "changed-since=%" PRId64 " dry-run=%d db=%ld", cf->since,
                  cf->dry_run, cf->db);
+    } else if (cf->cmd == CMD_REINDEX) {
+        snprintf(run->args, sizeof(run->args), "db=%ld", cf->db);
     } else {
         snprintf(run->args, sizeof(run->args), "registered-since=%" PRId64
                  " registered-before=%" PRId64 " dry-run=%d db=%ld",
@@ -3206,19 +3482,22 @@ enum {
     O_REDIS = 256, O_DB, O_PASSWORD_FILE, O_ACTOR, O_REASON, O_AUDIT_MAXLEN,
     O_NOW,
     O_PROGRESS, O_VERBOSE, O_HELP, O_CHANGED_SINCE, O_REG_SINCE,
-    O_REG_BEFORE, O_DRY_RUN, O_STATE, O_BATCH, O_OUTPUT, O_INPUT, O_END
+    O_REG_BEFORE, O_DRY_RUN, O_STATE, O_BATCH, O_OUTPUT, O_INPUT, O_SCAN,
+    O_END
 };
 
 #define OPT(o)  (1u << ((o) - O_CHANGED_SINCE))
 
 /* the options of each command, beyond the global ones */
 static const unsigned  cmd_options[] = {
-    OPT(O_CHANGED_SINCE) | OPT(O_DRY_RUN) | OPT(O_STATE) | OPT(O_BATCH),
+    OPT(O_CHANGED_SINCE) | OPT(O_DRY_RUN) | OPT(O_STATE) | OPT(O_BATCH)
+        | OPT(O_SCAN),
     OPT(O_REG_SINCE) | OPT(O_REG_BEFORE) | OPT(O_DRY_RUN) | OPT(O_STATE)
         | OPT(O_BATCH),
     OPT(O_OUTPUT) | OPT(O_BATCH),
     OPT(O_INPUT) | OPT(O_DRY_RUN) | OPT(O_BATCH),
-    OPT(O_BATCH)
+    OPT(O_BATCH),
+    OPT(O_STATE) | OPT(O_BATCH)
 };
 
 static const struct option  longopts[] = {
@@ -3240,6 +3519,7 @@ static const struct option  longopts[] = {
     { "batch", required_argument, NULL, O_BATCH },
     { "output", required_argument, NULL, O_OUTPUT },
     { "input", required_argument, NULL, O_INPUT },
+    { "scan", no_argument, NULL, O_SCAN },
     { NULL, 0, NULL, 0 }
 };
 
@@ -3298,6 +3578,7 @@ parse_option(conf_t *cf, int opt, const char *arg, unsigned *seen)
     case O_PROGRESS:      cf->progress = 1; break;
     case O_VERBOSE:       cf->verbose = 1; break;
     case O_DRY_RUN:       cf->dry_run = 1; break;
+    case O_SCAN:          cf->scan = 1; break;
     case O_STATE:         cf->state = arg; break;
     case O_OUTPUT:        cf->output = arg; break;
     case O_INPUT:         cf->input = arg; break;
@@ -3422,7 +3703,7 @@ load_scripts(redisContext *c, cmd_e cmd)
 {
     static const int  need[] = {
         SCRIPT_ROLLBACK, SCRIPT_SUSPEND, SCRIPT_EXPORT, SCRIPT_IMPORT,
-        SCRIPT_STATS
+        SCRIPT_STATS, SCRIPT_REINDEX
     };
 
     return script_load(c, &scripts[need[cmd]]);

@@ -127,6 +127,8 @@ digest() {
             table.sort(v)
           elseif t == 'list' then
             v = redis.call('LRANGE', k, 0, -1)
+          elseif t == 'zset' then
+            v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
           elseif t == 'stream' then
             local last = redis.call('XREVRANGE', k, '+', '-', 'COUNT', 1)
             v = {redis.call('XLEN', k), last[1] and last[1][1] or ''}
@@ -265,6 +267,11 @@ check "import: aaguid lowercased" \
 check "import: one audit entry per user" "$(cli XLEN wa:audit)" 7
 check "import: the audit entry" "$(audit_entry gina)" \
     "event import user gina actor test time 1900000000 credentials 2"
+check "import: every user in the index of changed users, with its changed" \
+    "$(cli HGETALL wa:changed | paste -d' ' - - | sort | tr '\n' ' ')" \
+    "alice 1800000100 bob 1799999900 carol 1800000010 dave 1800000010 erin 1800000010 frank 1800000010 gina 1800000010 "
+check "import: the index is not marked complete" \
+    "$(cli EXISTS wa:changed:complete)" 0
 
 export_sorted >"$tmp/before.jsonl"
 dbsize_before=$(cli DBSIZE)
@@ -276,9 +283,40 @@ want_rb="users_scanned=7 users_unchanged=1 users_rolled_back=3 users_at_lkg=2
     users_no_snapshot=1 users_gone=0 users_failed=0 credentials_restored=1
     credentials_removed=3 credentials_skipped=2"
 
+# -- without the mark of a complete index: SCAN, and it says so
+
+# shellcheck disable=SC2086
+run "rollback --dry-run, no complete index" 0 rollback --changed-since \
+    "$T_ISO" --dry-run
+counts "rollback --dry-run, no complete index: counts" dry_run=yes $want_rb
+said "rollback --dry-run, no complete index: scans, and says so" \
+    "every key is scanned"
+
+# -- reindex: the index complete, marked
+
+cli HDEL wa:changed bob carol >/dev/null
+run "reindex" 0 reindex
+counts "reindex: counts" users_scanned=7 users_indexed=7 \
+    users_never_changed=0 users_gone=0 users_failed=0
+check "reindex: the users written before the index are in it" \
+    "$(cli HMGET wa:changed bob carol | tr '\n' ' ')" "1799999900 1800000010 "
+check "reindex: the index marked complete" \
+    "$(cli GET wa:changed:complete)" "$NOW"
+dbsize_before=$(cli DBSIZE)
+digest_before=$(digest)
+
 # shellcheck disable=SC2086
 run "rollback --dry-run" 0 rollback --changed-since "$T_ISO" --dry-run
 counts "rollback --dry-run: counts" dry_run=yes $want_rb
+if grep -q "every key is scanned" "$tmp/err"; then
+    notok "rollback --dry-run: the index, not SCAN" "$(cat "$tmp/err")"
+else
+    ok "rollback --dry-run: the index, not SCAN"
+fi
+# shellcheck disable=SC2086
+run "rollback --dry-run --scan" 0 rollback --changed-since "$T_ISO" \
+    --dry-run --scan
+counts "rollback --dry-run --scan: the same counts" dry_run=yes $want_rb
 check "rollback --dry-run: nothing written (digest)" "$(digest)" \
     "$digest_before"
 check "rollback --dry-run: nothing written (DBSIZE)" "$(cli DBSIZE)" \
@@ -327,6 +365,13 @@ check "rollback: the audit entry's actor and details" "$(audit_entry gina)" \
     "event rollback user gina actor test time 1900000000 restored 0 removed 1 skipped 0 snapshot 1799999990 credentials RzE reason incident-42"
 check "rollback: the user's event list" \
     "$(cli LINDEX "$(ukey alice events)" 0 | jq -r .event)" rollback
+check "rollback: the index has the new changed of those rolled back" \
+    "$(cli HMGET wa:changed alice bob carol dave gina | tr '\n' ' ')" \
+    "1900000000 1799999900 1900000000 1800000010 1900000000 "
+check "rollback: the index is what the users' changed say" \
+    "$(cli HGETALL wa:changed | paste -d' ' - - | sort | tr '\n' ' ')" \
+    "$(for u in alice bob carol dave erin frank gina; do
+         echo "$u $(cli HGET "$(ukey $u user)" changed)"; done | tr '\n' ' ')"
 export_sorted >"$tmp/after.jsonl"
 for u in bob dave erin frank; do
     check "rollback: $u untouched" "$(grep "\"user\":\"$u\"" "$tmp/after.jsonl")" \
@@ -341,6 +386,41 @@ counts "rollback again: everyone at LKG or unchanged" users_scanned=7 \
     users_unchanged=1 users_rolled_back=0 users_at_lkg=5 users_no_snapshot=1 \
     credentials_restored=0 credentials_removed=0
 check "rollback again: nothing written" "$(digest)" "$digest_rb"
+run "rollback since after every change: the index only" 0 rollback \
+    --changed-since $((NOW + 1)) --verbose
+counts "rollback since after every change: counts" users_scanned=7 \
+    users_unchanged=7 users_rolled_back=0 users_at_lkg=0
+check "rollback since after every change: no script, no message" \
+    "$(cat "$tmp/err")" ""
+
+# -- old data, written before the index existed: no index, no mark
+
+cli DEL wa:changed wa:changed:complete >/dev/null
+run "rollback, no index at all" 0 rollback --changed-since "$T"
+counts "rollback, no index at all: SCAN, the same counts" users_scanned=7 \
+    users_unchanged=1 users_rolled_back=0 users_at_lkg=5 users_no_snapshot=1
+run "reindex of old data" 0 reindex --batch 2
+counts "reindex of old data: counts" users_scanned=7 users_indexed=7
+check "reindex of old data: the index" \
+    "$(cli HGETALL wa:changed | paste -d' ' - - | sort | tr '\n' ' ')" \
+    "$(for u in alice bob carol dave erin frank gina; do
+         echo "$u $(cli HGET "$(ukey $u user)" changed)"; done | tr '\n' ' ')"
+digest_rb=$(digest)
+run "reindex again" 0 reindex
+check "reindex again: nothing else written" "$(digest)" "$digest_rb"
+cli HSET "$(ukey zoe user)" handle aHpvZQ created 1799990000 >/dev/null
+cli HSET wa:changed ghost 1800000500 >/dev/null
+run "reindex: a user never changed" 0 reindex
+counts "reindex: a user never changed: counts" users_scanned=8 \
+    users_indexed=7 users_never_changed=1
+check "reindex: a user never changed is not in the index" \
+    "$(cli HEXISTS wa:changed zoe)" 0
+run "rollback: a user of the index with no record" 0 rollback \
+    --changed-since "$T"
+counts "rollback: a user of the index with no record: gone" \
+    users_scanned=8 users_gone=1 users_unchanged=1 users_at_lkg=5
+cli DEL "$(ukey zoe user)" >/dev/null
+cli HDEL wa:changed ghost >/dev/null
 
 # -- stats
 
@@ -406,6 +486,9 @@ check "suspend: the session epochs" \
 check "suspend: one audit entry per user" "$(cli XLEN wa:audit)" 10
 check "suspend: the audit entry" "$(audit_entry gina)" \
     "event suspend user gina actor test time 1900000000 suspended 1 credentials RzI reason incident-42"
+check "suspend: the index has the new changed of those suspended" \
+    "$(cli HMGET wa:changed alice bob gina | tr '\n' ' ')" \
+    "1900000000 1799999900 1900000000 "
 digest_su=$(digest)
 run "suspend again" 0 suspend --registered-since "$T_ISO" \
     --registered-before $((T + 60))
@@ -538,6 +621,9 @@ for db in 0 1; do
     counts "import into db $db: counts" users_imported="$ADMIN_RESUME_USERS" \
         lines_refused=0
 done
+# db 0 by the index (resumed), db 1 by SCAN (not): the same outcome
+run "reindex of db 0" 0 --db 0 reindex
+counts "reindex of db 0: counts" users_indexed="$ADMIN_RESUME_USERS"
 
 # the binary itself in the background, not a function: the signal is
 # for it, not for a subshell
@@ -565,6 +651,8 @@ else
 fi
 check "interrupted rollback: the state file" "$(sed -n 's/^finished //p' \
     "$state")" 0
+check "interrupted rollback: the state names the walk" \
+    "$(sed -n 's/^walk //p' "$state")" index
 check "interrupted rollback: the state has the counts so far" \
     "$(sed -n 's/^count users_scanned //p' "$state")" "$part"
 
@@ -574,6 +662,11 @@ counts "resumed rollback: the summary covers the whole run" resumed=yes \
     interrupted=no users_scanned="$ADMIN_RESUME_USERS" \
     users_rolled_back="$ADMIN_RESUME_USERS" users_at_lkg=0 \
     credentials_removed="$ADMIN_RESUME_USERS" users_failed=0
+
+# HSCAN's cursor, like SCAN's, does not come back to the users done before
+# the interruption; every user has its new changed in the index
+check "resumed rollback: every index entry now" \
+    "$(cli HVALS wa:changed | sort -u)" "$NOW"
 
 # and Redis forgets its scripts in the middle of it (SCRIPT FLUSH): the
 # tool loads them again and sends the users' commands again
