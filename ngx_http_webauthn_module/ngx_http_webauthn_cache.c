@@ -15,6 +15,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
+
 #include "ngx_http_webauthn_module.h"
 
 
@@ -23,7 +25,8 @@
 
 
 typedef struct {
-    ngx_str_node_t                  sn;         /* sn.str: the key */
+    ngx_rbtree_node_t               node;       /* node.key: its hash */
+    ngx_str_t                       key;
     ngx_queue_t                     queue;      /* most recent first */
     ngx_str_t                       value;
     unsigned                        nil:1;      /* no such key */
@@ -36,14 +39,18 @@ struct ngx_http_webauthn_cache_s {
     ngx_queue_t                     lru;
     ngx_uint_t                      n;
     ngx_uint_t                      max;
+    uint64_t                        seed;
     ngx_log_t                      *log;
 };
 
 
-static uint32_t ngx_http_webauthn_cache_hash(u_char *key, size_t len);
+static ngx_rbtree_key_t ngx_http_webauthn_cache_hash(
+    ngx_http_webauthn_cache_t *cache, u_char *key, size_t len);
 static void ngx_http_webauthn_cache_free_node(ngx_http_webauthn_cache_t *cache,
     ngx_http_webauthn_cache_node_t *cn);
 static ngx_http_webauthn_cache_node_t *ngx_http_webauthn_cache_find(
+    ngx_http_webauthn_cache_t *cache, u_char *key, size_t len);
+static ngx_rbtree_node_t *ngx_http_webauthn_cache_node(
     ngx_http_webauthn_cache_t *cache, u_char *key, size_t len);
 
 
@@ -57,8 +64,16 @@ ngx_http_webauthn_cache_create(ngx_uint_t max, ngx_log_t *log)
         return NULL;
     }
 
+    if (ngx_http_webauthn_random((u_char *) &cache->seed,
+                                 sizeof(cache->seed))
+        != NGX_OK)
+    {
+        ngx_free(cache);
+        return NULL;
+    }
+
     ngx_rbtree_init(&cache->rbtree, &cache->sentinel,
-                    ngx_str_rbtree_insert_value);
+                    ngx_rbtree_insert_value);
     ngx_queue_init(&cache->lru);
 
     cache->n = 0;
@@ -148,8 +163,8 @@ ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache, u_char *key,
 
     p = (u_char *) cn + sizeof(ngx_http_webauthn_cache_node_t);
 
-    cn->sn.str.data = p;
-    cn->sn.str.len = len;
+    cn->key.data = p;
+    cn->key.len = len;
     p = ngx_cpymem(p, key, len);
 
     cn->value.data = p;
@@ -160,25 +175,28 @@ ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache, u_char *key,
         ngx_memcpy(p, value->data, vlen);
     }
 
-    cn->sn.node.key = ngx_http_webauthn_cache_hash(key, len);
+    cn->node.key = ngx_http_webauthn_cache_hash(cache, key, len);
 
-    ngx_rbtree_insert(&cache->rbtree, &cn->sn.node);
+    ngx_rbtree_insert(&cache->rbtree, &cn->node);
     ngx_queue_insert_head(&cache->lru, &cn->queue);
 
     cache->n++;
 }
 
 
+/* also whatever has the key's hash: a hash stands for one key only */
+
 void
 ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache, u_char *key,
     size_t len)
 {
-    ngx_http_webauthn_cache_node_t  *cn;
+    ngx_rbtree_node_t  *node;
 
-    cn = ngx_http_webauthn_cache_find(cache, key, len);
+    node = ngx_http_webauthn_cache_node(cache, key, len);
 
-    if (cn != NULL) {
-        ngx_http_webauthn_cache_free_node(cache, cn);
+    if (node != NULL) {
+        ngx_http_webauthn_cache_free_node(cache,
+            (ngx_http_webauthn_cache_node_t *) node);
     }
 }
 
@@ -204,37 +222,80 @@ ngx_http_webauthn_cache_size(ngx_http_webauthn_cache_t *cache)
 }
 
 
+/*
+ * The entry of the key: found by its hash alone, then the key compared in
+ * constant time, for a key may be a secret (a session cookie) that a
+ * client sends to be compared.
+ */
+
 static ngx_http_webauthn_cache_node_t *
 ngx_http_webauthn_cache_find(ngx_http_webauthn_cache_t *cache, u_char *key,
     size_t len)
 {
-    ngx_str_t        name;
-    ngx_str_node_t  *sn;
+    ngx_rbtree_node_t               *node;
+    ngx_http_webauthn_cache_node_t  *cn;
 
-    name.data = key;
-    name.len = len;
+    node = ngx_http_webauthn_cache_node(cache, key, len);
 
-    sn = ngx_str_rbtree_lookup(&cache->rbtree, &name,
-                               ngx_http_webauthn_cache_hash(key, len));
-
-    if (sn == NULL) {
+    if (node == NULL) {
         return NULL;
     }
 
-    return (ngx_http_webauthn_cache_node_t *) sn;
+    cn = (ngx_http_webauthn_cache_node_t *) node;
+
+    if (cn->key.len != len || CRYPTO_memcmp(cn->key.data, key, len) != 0) {
+        return NULL;
+    }
+
+    return cn;
+}
+
+
+static ngx_rbtree_node_t *
+ngx_http_webauthn_cache_node(ngx_http_webauthn_cache_t *cache, u_char *key,
+    size_t len)
+{
+    ngx_rbtree_key_t    hash;
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    hash = ngx_http_webauthn_cache_hash(cache, key, len);
+
+    node = cache->rbtree.root;
+    sentinel = cache->rbtree.sentinel;
+
+    while (node != sentinel) {
+        if (hash == node->key) {
+            return node;
+        }
+
+        node = (hash < node->key) ? node->left : node->right;
+    }
+
+    return NULL;
 }
 
 
 /*
- * The tree's order: a cheap hash is enough, equal hashes are told apart by
- * the keys themselves, and no client chooses a key (each names a session
- * whose cookie was verified).
+ * The tree's order: 64-bit FNV-1a from a random start, so that no client
+ * can aim at a hash it cannot see, and two keys of one hash are all but
+ * impossible (the newer replaces the older: a miss, never a wrong hit).
  */
 
-static uint32_t
-ngx_http_webauthn_cache_hash(u_char *key, size_t len)
+static ngx_rbtree_key_t
+ngx_http_webauthn_cache_hash(ngx_http_webauthn_cache_t *cache, u_char *key,
+    size_t len)
 {
-    return (uint32_t) ngx_hash_key(key, len);
+    size_t    i;
+    uint64_t  h;
+
+    h = cache->seed;
+
+    for (i = 0; i < len; i++) {
+        h ^= key[i];
+        h *= 0x100000001b3ULL;
+    }
+
+    return (ngx_rbtree_key_t) h;
 }
 
 
@@ -242,7 +303,7 @@ static void
 ngx_http_webauthn_cache_free_node(ngx_http_webauthn_cache_t *cache,
     ngx_http_webauthn_cache_node_t *cn)
 {
-    ngx_rbtree_delete(&cache->rbtree, &cn->sn.node);
+    ngx_rbtree_delete(&cache->rbtree, &cn->node);
     ngx_queue_remove(&cn->queue);
     ngx_free(cn);
 

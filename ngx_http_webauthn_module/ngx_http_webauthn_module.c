@@ -2333,6 +2333,10 @@ ngx_http_webauthn_init_process(ngx_cycle_t *cycle)
 {
     /* the metrics first: the store counts its connection there */
 
+    if (ngx_http_webauthn_session_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_webauthn_metrics_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -2345,6 +2349,7 @@ static void
 ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_webauthn_store_exit_process(cycle);
+    ngx_http_webauthn_session_exit_process();
     ngx_http_webauthn_endpoints_exit_process();
     ngx_http_webauthn_metrics_exit_process();
 }

@@ -436,6 +436,8 @@ ngx_uint_t ngx_http_webauthn_cache_size(ngx_http_webauthn_cache_t *cache);
  */
 ngx_int_t ngx_http_webauthn_session_get(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s);
+ngx_int_t ngx_http_webauthn_session_init_process(ngx_cycle_t *cycle);
+void ngx_http_webauthn_session_exit_process(void);
 ngx_int_t ngx_http_webauthn_session_cookie(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s, ngx_str_t *cookie);
 ngx_int_t ngx_http_webauthn_session_clear_cookie(ngx_http_request_t *r,

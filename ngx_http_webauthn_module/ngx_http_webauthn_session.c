@@ -34,8 +34,10 @@
 static ngx_int_t ngx_http_webauthn_session_mac(EVP_MAC_CTX *keyed,
     u_char *p, size_t len, u_char *mac);
 static void ngx_http_webauthn_session_macs_free(void *data);
+static ngx_int_t ngx_http_webauthn_session_verify(ngx_http_request_t *r,
+    ngx_str_t *value, ngx_str_t *text);
 static ngx_int_t ngx_http_webauthn_session_parse(ngx_http_request_t *r,
-    ngx_str_t *payload, ngx_http_webauthn_session_t *s);
+    ngx_str_t *text, ngx_http_webauthn_session_t *s);
 static ngx_int_t ngx_http_webauthn_session_holds(
     ngx_http_webauthn_session_t *s, ngx_str_t *e, ngx_str_t *rec);
 static ngx_int_t ngx_http_webauthn_find_cookie(ngx_http_request_t *r,
@@ -44,18 +46,64 @@ static u_char *ngx_http_webauthn_cookie_attrs(u_char *p,
     ngx_http_webauthn_srv_conf_t *wscf);
 
 
+/*
+ * The worker's memo of cookies whose mac it has checked, and what they
+ * say: a passkey session sends the same cookie with every request, and
+ * its mac and decoding were most of what the gate spent on it.  What a
+ * cookie says never changes; whether its session still holds is the
+ * store's to say on every request.  A cookie is remembered with the keys
+ * that verified it (the server's list: another server's keys may
+ * differ), and looked up by its whole text, compared in constant time.
+ * It is kept when the session cache is: webauthn_session_cache off turns
+ * both off.
+ */
+
+static ngx_http_webauthn_cache_t  *ngx_http_webauthn_memo;
+
+
+ngx_int_t
+ngx_http_webauthn_session_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_webauthn_main_conf_t  *wmcf;
+
+    ngx_http_webauthn_memo = NULL;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    wmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_webauthn_module);
+
+    if (wmcf == NULL || wmcf->redis == NULL || wmcf->session_cache == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_webauthn_memo = ngx_http_webauthn_cache_create(
+                                 wmcf->session_cache, cycle->log);
+
+    return ngx_http_webauthn_memo ? NGX_OK : NGX_ERROR;
+}
+
+
+void
+ngx_http_webauthn_session_exit_process(void)
+{
+    ngx_http_webauthn_cache_destroy(ngx_http_webauthn_memo);
+    ngx_http_webauthn_memo = NULL;
+}
+
+
 ngx_int_t
 ngx_http_webauthn_session_get(ngx_http_request_t *r,
     ngx_http_webauthn_session_t *s)
 {
-    u_char                        *p, *mac_start;
-    ngx_str_t                      value, payload, mac;
-    EVP_MAC_CTX                  **keys;
+    u_char                        *p;
+    ngx_str_t                      value, text, memo;
     ngx_int_t                      rc;
-    ngx_uint_t                     i, ok;
     ngx_http_webauthn_srv_conf_t  *wscf;
-    u_char                         want[NGX_HTTP_WEBAUTHN_MAC_LEN];
-    u_char                         got[NGX_HTTP_WEBAUTHN_MAC_LEN + 4];
 
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
 
@@ -75,9 +123,84 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* the memo's value: the keys' list, then the decoded payload */
+
+    if (ngx_http_webauthn_memo
+        && ngx_http_webauthn_cache_get(ngx_http_webauthn_memo, value.data,
+                                       value.len, &memo)
+           == NGX_OK
+        && memo.len > sizeof(ngx_array_t *)
+        && ngx_memcmp(memo.data, &wscf->session_macs, sizeof(ngx_array_t *))
+           == 0)
+    {
+        /* a copy: the entry may go before the request does */
+
+        text.len = memo.len - sizeof(ngx_array_t *);
+        text.data = ngx_pnalloc(r->pool, text.len);
+        if (text.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(text.data, memo.data + sizeof(ngx_array_t *), text.len);
+
+    } else {
+        rc = ngx_http_webauthn_session_verify(r, &value, &text);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (ngx_http_webauthn_memo) {
+            memo.len = sizeof(ngx_array_t *) + text.len;
+            memo.data = ngx_pnalloc(r->pool, memo.len);
+
+            if (memo.data) {
+                p = ngx_cpymem(memo.data, &wscf->session_macs,
+                               sizeof(ngx_array_t *));
+                ngx_memcpy(p, text.data, text.len);
+
+                ngx_http_webauthn_cache_put(ngx_http_webauthn_memo,
+                                            value.data, value.len, &memo);
+            }
+        }
+    }
+
+    rc = ngx_http_webauthn_session_parse(r, &text, s);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (s->expires <= ngx_time()) {
+        return NGX_ABORT;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The cookie's mac, under every key of the server, and its payload
+ * decoded into text: NGX_OK, or NGX_ERROR when it is forged or malformed.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_session_verify(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *text)
+{
+    u_char                        *p, *mac_start;
+    ngx_str_t                      signed_part, payload, mac, dst;
+    EVP_MAC_CTX                  **keys;
+    ngx_uint_t                     i, ok;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    u_char                         want[NGX_HTTP_WEBAUTHN_MAC_LEN];
+    u_char                         got[NGX_HTTP_WEBAUTHN_MAC_LEN + 4];
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
     mac_start = NULL;
 
-    for (p = value.data + value.len; p > value.data + 3; p--) {
+    for (p = value->data + value->len; p > value->data + 3; p--) {
         if (p[-1] == '.') {
             mac_start = p;
             break;
@@ -89,16 +212,14 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
     }
 
     mac.data = mac_start;
-    mac.len = value.data + value.len - mac_start;
+    mac.len = value->data + value->len - mac_start;
 
     if (mac.len != 43) {        /* 32 bytes, base64url */
         return NGX_ERROR;
     }
 
-    value.len = mac_start - 1 - value.data;
-
-    {
-    ngx_str_t  dst;
+    signed_part.data = value->data;
+    signed_part.len = mac_start - 1 - value->data;
 
     dst.data = got;
 
@@ -107,7 +228,6 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
     {
         return NGX_ERROR;
     }
-    }
 
     /* every key is tried, so that timing tells nothing of which one */
 
@@ -115,8 +235,8 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
     ok = 0;
 
     for (i = 0; i < wscf->session_macs->nelts; i++) {
-        if (ngx_http_webauthn_session_mac(keys[i], value.data, value.len,
-                                          want)
+        if (ngx_http_webauthn_session_mac(keys[i], signed_part.data,
+                                          signed_part.len, want)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -131,43 +251,35 @@ ngx_http_webauthn_session_get(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    payload.data = value.data + 3;
-    payload.len = value.len - 3;
+    payload.data = signed_part.data + 3;
+    payload.len = signed_part.len - 3;
 
-    rc = ngx_http_webauthn_session_parse(r, &payload, s);
-
-    if (rc != NGX_OK) {
-        return rc;
+    text->data = ngx_pnalloc(r->pool, payload.len);
+    if (text->data == NULL) {
+        return NGX_ERROR;
     }
 
-    if (s->expires <= ngx_time()) {
-        return NGX_ABORT;
+    if (ngx_decode_base64url(text, &payload) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return NGX_OK;
 }
 
 
+/* "expires|epoch|sid|user|credential", the decoded payload */
+
 static ngx_int_t
-ngx_http_webauthn_session_parse(ngx_http_request_t *r, ngx_str_t *payload,
+ngx_http_webauthn_session_parse(ngx_http_request_t *r, ngx_str_t *text,
     ngx_http_webauthn_session_t *s)
 {
     u_char     *p, *last, *start;
     uint64_t    n;
-    ngx_str_t   text, field[5];
+    ngx_str_t   field[5];
     ngx_uint_t  i;
 
-    text.data = ngx_pnalloc(r->pool, payload->len);
-    if (text.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_decode_base64url(&text, payload) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = text.data;
-    last = text.data + text.len;
+    p = text->data;
+    last = text->data + text->len;
 
     for (i = 0; i < 5; i++) {
         start = p;

@@ -517,3 +517,69 @@ GET /vault/balance.json
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 14: a cookie remembered by one server is no session where other keys rule
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval
+$::HttpConfig . <<'_EOC_';
+    server {
+        listen unix:$TEST_NGINX_HTML_DIR/other.sock;
+        webauthn_session_key $TEST_NGINX_HTML_DIR/other.keys;
+
+        location /vault/ {
+            webauthn_gate passkey;
+            alias $TEST_NGINX_HTML_DIR/;
+        }
+    }
+_EOC_
+--- config eval
+$::Config . <<'_EOC_';
+    location /other/ {
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/other.sock:/vault/;
+    }
+_EOC_
+--- user_files eval
+$::UserFiles . <<'_EOF_';
+>>> other.keys
+fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+_EOF_
+--- init
+wa_begin($block);
+my $name = wa_name();
+my $alice = main::with_session('alice');
+ok main::cached($alice), "$name - cached here";
+$alice->final(undef);
+--- request
+GET /other/balance.json
+--- error_code: 403
+--- response_body_like: "error":"passkey_required"
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 15: a tampered cookie is refused after its original was remembered
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+my $name = wa_name();
+my $alice = main::with_session('alice');
+ok main::cached($alice), "$name - cached";
+my ($v, $payload, $mac) = split /\./, $alice->session // '';
+$alice->set_session(join '.', 'v1', $payload // '', wa_tamper($mac // ''));
+$alice->final(undef);
+--- request
+GET /vault/balance.json
+--- error_code: 403
+--- response_body_like: "error":"passkey_required"
+--- no_error_log
+[alert]
+[emerg]
