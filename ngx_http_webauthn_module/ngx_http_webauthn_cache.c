@@ -15,8 +15,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/crypto.h>
-
 #include "ngx_http_webauthn_module.h"
 
 
@@ -52,6 +50,10 @@ static ngx_http_webauthn_cache_node_t *ngx_http_webauthn_cache_find(
     ngx_http_webauthn_cache_t *cache, u_char *key, size_t len);
 static ngx_rbtree_node_t *ngx_http_webauthn_cache_node(
     ngx_http_webauthn_cache_t *cache, u_char *key, size_t len);
+static ngx_inline uint64_t ngx_http_webauthn_cache_mix(uint64_t h,
+    uint64_t w);
+static ngx_uint_t ngx_http_webauthn_cache_equal(u_char *a, u_char *b,
+    size_t len);
 
 
 ngx_http_webauthn_cache_t *
@@ -243,7 +245,9 @@ ngx_http_webauthn_cache_find(ngx_http_webauthn_cache_t *cache, u_char *key,
 
     cn = (ngx_http_webauthn_cache_node_t *) node;
 
-    if (cn->key.len != len || CRYPTO_memcmp(cn->key.data, key, len) != 0) {
+    if (cn->key.len != len
+        || !ngx_http_webauthn_cache_equal(cn->key.data, key, len))
+    {
         return NULL;
     }
 
@@ -276,26 +280,76 @@ ngx_http_webauthn_cache_node(ngx_http_webauthn_cache_t *cache, u_char *key,
 
 
 /*
- * The tree's order: 64-bit FNV-1a from a random start, so that no client
- * can aim at a hash it cannot see, and two keys of one hash are all but
- * impossible (the newer replaces the older: a miss, never a wrong hit).
+ * The tree's order: a 64-bit multiply-and-rotate hash over eight bytes at
+ * a time (a cookie is some 200 bytes, hashed on every gated request),
+ * from a random start, so that no client can aim at a hash it cannot
+ * see; two keys of one hash are all but impossible (the newer replaces
+ * the older: a miss, never a wrong hit).
  */
 
 static ngx_rbtree_key_t
 ngx_http_webauthn_cache_hash(ngx_http_webauthn_cache_t *cache, u_char *key,
     size_t len)
 {
-    size_t    i;
-    uint64_t  h;
+    uint64_t  h, w;
 
-    h = cache->seed;
+    h = cache->seed ^ (len * 0x9e3779b97f4a7c15ULL);
 
-    for (i = 0; i < len; i++) {
-        h ^= key[i];
-        h *= 0x100000001b3ULL;
+    while (len >= 8) {
+        ngx_memcpy(&w, key, 8);
+        h = ngx_http_webauthn_cache_mix(h, w);
+        key += 8;
+        len -= 8;
     }
 
-    return (ngx_rbtree_key_t) h;
+    if (len) {
+        w = 0;
+        ngx_memcpy(&w, key, len);
+        h = ngx_http_webauthn_cache_mix(h, w);
+    }
+
+    return (ngx_rbtree_key_t) (h ^ (h >> 29));
+}
+
+
+static ngx_inline uint64_t
+ngx_http_webauthn_cache_mix(uint64_t h, uint64_t w)
+{
+    h ^= w * 0xff51afd7ed558ccdULL;
+    h = (h << 31) | (h >> 33);
+
+    return h * 0xc4ceb9fe1a85ec53ULL;
+}
+
+
+/*
+ * Keys of equal length, compared eight bytes at a time with no early exit
+ * (volatile: nor may the compiler add one); CRYPTO_memcmp() goes a byte
+ * at a time.
+ */
+
+static ngx_uint_t
+ngx_http_webauthn_cache_equal(u_char *a, u_char *b, size_t len)
+{
+    uint64_t           x, y;
+    volatile uint64_t  d;
+
+    d = 0;
+
+    while (len >= 8) {
+        ngx_memcpy(&x, a, 8);
+        ngx_memcpy(&y, b, 8);
+        d |= x ^ y;
+        a += 8;
+        b += 8;
+        len -= 8;
+    }
+
+    while (len--) {
+        d |= *a++ ^ *b++;
+    }
+
+    return d == 0;
 }
 
 
