@@ -2,8 +2,10 @@
 /*
  * The store: Redis through hiredis' asynchronous API on nginx's event loop.
  *
- * Each worker keeps one connection, made when the worker starts and made
- * again, with a growing delay, whenever it is lost.  Nothing here blocks:
+ * Each worker keeps one connection for its commands, made when the worker
+ * starts and made again, with a growing delay, whenever it is lost, and,
+ * with the session cache, a second one that hears Redis' invalidations
+ * (below, "The session cache").  Nothing here blocks:
  * the address is an IP or a unix socket (no name to resolve), connect() is
  * non-blocking, every command has a timer.  A command that times out takes
  * the connection down with it: a Redis that does not answer one command
