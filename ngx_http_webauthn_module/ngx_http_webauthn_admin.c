@@ -387,7 +387,6 @@ not_found:
 static void
 ngx_http_webauthn_admin_body(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
     ngx_str_t                   body;
     ngx_http_webauthn_admin_t  *ad;
 
@@ -395,18 +394,11 @@ ngx_http_webauthn_admin_body(ngx_http_request_t *r)
 
     ngx_str_null(&body);
 
-    rc = ngx_http_webauthn_read_body(r, &body,
-                                     NGX_HTTP_WEBAUTHN_ADMIN_BODY_MAX);
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                  "payload_too_large",
-                                  "the request body is too large", "none");
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_webauthn_read_body(r, &body,
+                                    NGX_HTTP_WEBAUTHN_ADMIN_BODY_MAX,
+                                    "the request body is too large")
+        != NGX_OK)
+    {
         return;
     }
 

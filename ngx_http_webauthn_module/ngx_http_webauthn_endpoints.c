@@ -113,6 +113,8 @@ static size_t ngx_http_webauthn_body_max(
 static void ngx_http_webauthn_ep_body(ngx_http_request_t *r);
 static void ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
+static ngx_int_t ngx_http_webauthn_body_copy(ngx_http_request_t *r,
+    ngx_str_t *body, size_t max);
 static ngx_int_t ngx_http_webauthn_ep_identify(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep);
 static ngx_int_t ngx_http_webauthn_ep_options_body(ngx_http_request_t *r,
@@ -426,7 +428,6 @@ ngx_http_webauthn_body_max(ngx_http_webauthn_loc_conf_t *wlcf)
 static void
 ngx_http_webauthn_ep_body(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
     ngx_pool_cleanup_t            *cln;
     ngx_http_webauthn_ep_t        *ep;
     ngx_http_webauthn_ctx_t       *ctx;
@@ -452,18 +453,11 @@ ngx_http_webauthn_ep_body(ngx_http_request_t *r)
 
     ctx->endpoint = ep;
 
-    rc = ngx_http_webauthn_read_body(r, &ep->body,
-                                     ngx_http_webauthn_body_max(wlcf));
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                  "payload_too_large",
-                                  "the request body is too large", "none");
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_webauthn_read_body(r, &ep->body,
+                                    ngx_http_webauthn_body_max(wlcf),
+                                    "the request body is too large")
+        != NGX_OK)
+    {
         return;
     }
 
@@ -567,10 +561,38 @@ ngx_http_webauthn_ep_dispatch(ngx_http_request_t *r,
 }
 
 
-/* the body in one piece (from memory or from its temporary file) */
+/*
+ * The body in one piece, or the request answered: 413 payload_too_large
+ * (with the endpoint's own message) over max, 500 when it cannot be read.
+ */
 
 ngx_int_t
 ngx_http_webauthn_read_body(ngx_http_request_t *r, ngx_str_t *body,
+    size_t max, const char *too_large)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_webauthn_body_copy(r, body, max);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "payload_too_large", too_large, "none");
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+/* from memory or from its temporary file; NGX_DECLINED over max */
+
+static ngx_int_t
+ngx_http_webauthn_body_copy(ngx_http_request_t *r, ngx_str_t *body,
     size_t max)
 {
     u_char       *p;

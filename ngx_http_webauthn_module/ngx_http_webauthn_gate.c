@@ -168,8 +168,7 @@ static ngx_int_t
 ngx_http_webauthn_gate_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx)
 {
-    ngx_int_t                      rc;
-    ngx_http_webauthn_loc_conf_t  *wlcf;
+    ngx_int_t  rc;
 
     rc = ngx_http_webauthn_session_lookup(r, &ctx->session,
                                           ngx_http_webauthn_gate_reply, ctx,
@@ -194,12 +193,9 @@ ngx_http_webauthn_gate_lookup(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+    /* NGX_DECLINED: not connected, as if the store had not answered */
 
-    return ngx_http_webauthn_gate_fallback(r, wlcf, ctx,
-               NGX_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-               "passkey sessions are unavailable, try again later",
-               "retry");
+    return ngx_http_webauthn_gate_verdict(r, ctx, NGX_ERROR);
 }
 
 

@@ -27,6 +27,14 @@ typedef struct {
 } ngx_http_webauthn_sec_bounds_t;
 
 
+/* a "number | off" directive: its range and what the number counts */
+typedef struct {
+    ngx_int_t                   max;
+    char                       *what;        /* "telemetry limit" */
+    char                       *unit;        /* "reports a minute" */
+} ngx_http_webauthn_count_t;
+
+
 /* One line of a secrets file: NGX_OK with out set, or NGX_ERROR with a
  * message in err (NGX_MAX_ERROR_STR bytes). */
 typedef ngx_int_t (*ngx_http_webauthn_secret_pt)(ngx_conf_t *cf,
@@ -83,8 +91,8 @@ static char *ngx_http_webauthn_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webauthn_hints(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_webauthn_telemetry_limit(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webauthn_count(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_webauthn_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_webauthn_init_process(ngx_cycle_t *cycle);
@@ -94,8 +102,6 @@ static char *ngx_http_webauthn_init_policy(ngx_conf_t *cf,
 static u_char *ngx_http_webauthn_strdup0(ngx_pool_t *pool, ngx_str_t *s);
 
 static ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
-static char *ngx_http_webauthn_session_cache(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
 static void *ngx_http_webauthn_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_webauthn_create_srv_conf(ngx_conf_t *cf);
@@ -173,6 +179,16 @@ static ngx_http_webauthn_sec_bounds_t  ngx_http_webauthn_probation_bounds =
 
 static ngx_http_webauthn_sec_bounds_t  ngx_http_webauthn_grant_ttl_bounds =
     { ngx_http_webauthn_check_sec_bounds, 60, 30 * 86400, "1m and 30d" };
+
+
+static ngx_http_webauthn_count_t  ngx_http_webauthn_telemetry_count = {
+    10000, "telemetry limit", "reports a minute"
+};
+
+static ngx_http_webauthn_count_t  ngx_http_webauthn_session_cache_count = {
+    NGX_HTTP_WEBAUTHN_SESSION_CACHE_MAX, "session cache size",
+    "a number of sessions"
+};
 
 
 static ngx_command_t  ngx_http_webauthn_commands[] = {
@@ -319,17 +335,17 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
 
     { ngx_string("webauthn_telemetry_limit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_webauthn_telemetry_limit,
+      ngx_http_webauthn_count,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webauthn_loc_conf_t, telemetry_limit),
-      NULL },
+      &ngx_http_webauthn_telemetry_count },
 
     { ngx_string("webauthn_session_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_webauthn_session_cache,
+      ngx_http_webauthn_count,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_webauthn_main_conf_t, session_cache),
-      NULL },
+      &ngx_http_webauthn_session_cache_count },
 
       ngx_null_command
 };
@@ -2030,81 +2046,44 @@ invalid:
 
 
 /*
- * webauthn_session_cache number | off;  the sessions a worker remembers
- * between requests, each as its record and its user's epoch
+ * webauthn_telemetry_limit, webauthn_session_cache: number | off, off
+ * being 0; cmd->post says the range and what the number counts.
  */
 
 static char *
-ngx_http_webauthn_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_webauthn_main_conf_t  *wmcf = conf;
-
-    ngx_int_t   n;
-    ngx_str_t  *value;
-
-    if (wmcf->session_cache != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        wmcf->session_cache = 0;
-        return NGX_CONF_OK;
-    }
-
-    n = ngx_atoi(value[1].data, value[1].len);
-
-    if (n < 1 || n > NGX_HTTP_WEBAUTHN_SESSION_CACHE_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid session cache size \"%V\": use "
-                           "\"off\" or a number of sessions, 1 to %d",
-                           &value[1], NGX_HTTP_WEBAUTHN_SESSION_CACHE_MAX);
-        return NGX_CONF_ERROR;
-    }
-
-    wmcf->session_cache = n;
-
-    return NGX_CONF_OK;
-}
-
-
-/* webauthn_telemetry_limit number | off;  reports a minute per address */
-
-static char *
-ngx_http_webauthn_telemetry_limit(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
+ngx_http_webauthn_count(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char  *p = conf;
 
-    ngx_int_t    n;
-    ngx_str_t   *value;
-    ngx_uint_t  *limit;
+    ngx_int_t                   n;
+    ngx_str_t                  *value;
+    ngx_uint_t                 *field;
+    ngx_http_webauthn_count_t  *c;
 
-    limit = (ngx_uint_t *) (p + cmd->offset);
+    c = cmd->post;
+    field = (ngx_uint_t *) (p + cmd->offset);
 
-    if (*limit != NGX_CONF_UNSET_UINT) {
+    if (*field != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
-        *limit = 0;
+        *field = 0;
         return NGX_CONF_OK;
     }
 
     n = ngx_atoi(value[1].data, value[1].len);
 
-    if (n < 1 || n > 10000) {
+    if (n < 1 || n > c->max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid telemetry limit \"%V\": use \"off\" "
-                           "or reports a minute, 1 to 10000", &value[1]);
+                           "invalid %s \"%V\": use \"off\" or %s, 1 to %i",
+                           c->what, &value[1], c->unit, c->max);
         return NGX_CONF_ERROR;
     }
 
-    *limit = n;
+    *field = n;
 
     return NGX_CONF_OK;
 }

@@ -547,10 +547,11 @@ void ngx_http_webauthn_args_forget(ngx_http_webauthn_args_t *a);
 
 /*
  * The request body in one piece, NUL-terminated (from memory or its
- * temporary file): NGX_DECLINED when longer than max.
+ * temporary file): NGX_OK, or NGX_DONE when the request was answered
+ * (413 payload_too_large with the message too_large over max, or 500).
  */
 ngx_int_t ngx_http_webauthn_read_body(ngx_http_request_t *r, ngx_str_t *body,
-    size_t max);
+    size_t max, const char *too_large);
 /* NGX_OK when the Content-Type is application/json */
 ngx_int_t ngx_http_webauthn_check_type(ngx_http_request_t *r);
 

@@ -545,16 +545,11 @@ ngx_http_webauthn_store_connected(const redisAsyncContext *ac, int status)
                       &st->conf->name, ac->errstr);
 
         if (conn->ac == ac) {
-            conn->ac = NULL;
-            conn->state = NGX_HTTP_WEBAUTHN_STORE_DISCONNECTED;
-
-            if (conn->tracker) {
-                st->tracker_id = -1;
-                st->subscribed = 0;
-            }
+            ngx_http_webauthn_store_gone(conn);
         }
 
         if (!conn->tracker) {
+            /* and a failed attempt, for the metrics */
             ngx_http_webauthn_metric_store_state(0, 1);
         }
 

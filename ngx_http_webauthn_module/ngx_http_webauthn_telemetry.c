@@ -114,18 +114,11 @@ ngx_http_webauthn_telemetry_body(ngx_http_request_t *r)
 
     ngx_str_null(&body);
 
-    rc = ngx_http_webauthn_read_body(r, &body,
-                                     NGX_HTTP_WEBAUTHN_TELEMETRY_BODY_MAX);
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_webauthn_ep_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                  "payload_too_large",
-                                  "a report is at most 1024 bytes", "none");
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_webauthn_read_body(r, &body,
+                                    NGX_HTTP_WEBAUTHN_TELEMETRY_BODY_MAX,
+                                    "a report is at most 1024 bytes")
+        != NGX_OK)
+    {
         return;
     }
 
