@@ -82,7 +82,10 @@ struct ngx_http_webauthn_store_s {
     ngx_event_t                      heartbeat;
     ngx_msec_t                       interval;
     ngx_msec_t                       heard;         /* last heartbeat */
+    ngx_event_t                      turn;          /* clears drained */
     u_char                           channel[NGX_HTTP_WEBAUTHN_CHANNEL_LEN];
+
+    unsigned                         drained:1;     /* tracker, this turn */
 
     unsigned                         exiting:1;
     unsigned                         refused:1;     /* no tracking here */
@@ -159,6 +162,7 @@ static void ngx_http_webauthn_tracking_on(ngx_http_webauthn_store_t *st);
 static void ngx_http_webauthn_tracking_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_webauthn_heartbeat_handler(ngx_event_t *ev);
+static void ngx_http_webauthn_turn_handler(ngx_event_t *ev);
 
 static void ngx_http_webauthn_event_read(ngx_event_t *ev);
 static void ngx_http_webauthn_event_write(ngx_event_t *ev);
@@ -288,6 +292,10 @@ ngx_http_webauthn_store_init_process(ngx_cycle_t *cycle)
 
         ngx_add_timer(&st->heartbeat, st->interval);
 
+        st->turn.handler = ngx_http_webauthn_turn_handler;
+        st->turn.data = st;
+        st->turn.log = cycle->log;
+
         ngx_http_webauthn_store_connect(&st->tracker);
     }
 
@@ -320,6 +328,10 @@ ngx_http_webauthn_store_exit_process(ngx_cycle_t *cycle)
 
     if (st->heartbeat.timer_set) {
         ngx_del_timer(&st->heartbeat);
+    }
+
+    if (st->turn.posted) {
+        ngx_delete_posted_event(&st->turn);
     }
 
     /* hiredis closes its sockets; nginx must not find them open at exit */
@@ -1037,8 +1049,9 @@ ngx_http_webauthn_store_free_op(ngx_http_webauthn_store_op_t *op)
  *     stops answering, or a tracker that stops hearing, stops the cache
  *     within a timeout;
  *   - what the tracker has already received is read before an entry is
- *     used, so that a change Redis made before this request came in is
- *     always seen, even when both arrived in one turn of the event loop.
+ *     used, once a turn of the event loop, so that a change Redis made
+ *     before the turn that reads this request began is always seen, even
+ *     when both arrived for the same turn.
  *
  * An answer is kept only if no invalidation (of any key) came in while it
  * was on its way: an invalidation may overtake the answer it concerns.
@@ -1057,12 +1070,25 @@ ngx_http_webauthn_store_cached(ngx_uint_t n, ngx_str_t *keys,
         return NGX_DECLINED;
     }
 
-    /* what has come in on the tracker first, then the entries */
+    /*
+     * What has come in on the tracker first, then the entries: epoll
+     * hands out one turn's events in no particular order, and a request
+     * must not be served before an invalidation that arrived ahead of
+     * it.  Once a turn is enough: every request served in this turn was
+     * signalled by the epoll_wait() that began it, so whatever preceded
+     * it on the tracker was there by then.  A recv() per request cost
+     * the gate about a tenth of its rate.
+     */
 
-    redisAsyncHandleRead(st->tracker.ac);
+    if (!st->drained) {
+        redisAsyncHandleRead(st->tracker.ac);
 
-    if (!ngx_http_webauthn_cache_trusted(st)) {
-        return NGX_DECLINED;
+        if (!ngx_http_webauthn_cache_trusted(st)) {
+            return NGX_DECLINED;
+        }
+
+        st->drained = 1;
+        ngx_post_event(&st->turn, &ngx_posted_events);
     }
 
     for (i = 0; i < n; i++) {
@@ -1077,6 +1103,17 @@ ngx_http_webauthn_store_cached(ngx_uint_t n, ngx_str_t *keys,
     ngx_http_webauthn_metric_session_cache(NGX_HTTP_WEBAUTHN_CACHE_HIT);
 
     return NGX_OK;
+}
+
+
+/* the posted events close a turn of the event loop: the next one reads */
+
+static void
+ngx_http_webauthn_turn_handler(ngx_event_t *ev)
+{
+    ngx_http_webauthn_store_t *st = ev->data;
+
+    st->drained = 0;
 }
 
 
