@@ -28,6 +28,11 @@
 /* how long a used or expired challenge is still told from an unknown one */
 #define NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE   60
 
+/* a challenge record: "<ceremony> <expiry>[ <grant digest>]" */
+#define NGX_HTTP_WEBAUTHN_CHALLENGE_REC                                      \
+    (sizeof("login ") + NGX_TIME_T_LEN + 1                                   \
+     + NGX_HTTP_WEBAUTHN_GRANT_DIGEST_LEN)
+
 #define NGX_HTTP_WEBAUTHN_KEY_CACHE         1024
 
 
@@ -179,6 +184,8 @@ static void ngx_http_webauthn_logout_done(ngx_http_request_t *r, void *data,
 
 static ngx_int_t ngx_http_webauthn_ep_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, wa_buf_t *client_data_json);
+static ssize_t ngx_http_webauthn_challenge_make(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *ceremony, u_char *value);
 static ngx_int_t ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
     ngx_http_webauthn_store_pt handler);
@@ -194,7 +201,7 @@ static ngx_int_t ngx_http_webauthn_grant_check(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, redisReply *stored);
 
 static ngx_int_t ngx_http_webauthn_user_script(ngx_http_request_t *r,
-    ngx_http_webauthn_ep_t *ep, ngx_uint_t create,
+    ngx_http_webauthn_ep_t *ep, ngx_uint_t create, const char *ceremony,
     ngx_http_webauthn_store_pt handler);
 static void ngx_http_webauthn_out_credentials(ngx_http_webauthn_out_t *o,
     redisReply *list, ngx_uint_t full);
@@ -922,6 +929,7 @@ ngx_http_webauthn_register_options(ngx_http_request_t *r,
                                    ep->has_session
                                    || wlcf->enroll
                                       == NGX_HTTP_WEBAUTHN_ENROLL_OPEN,
+                                   NULL,
                                    ngx_http_webauthn_register_options_user);
 }
 
@@ -1439,7 +1447,9 @@ ngx_http_webauthn_login_options(ngx_http_request_t *r,
         return;
     }
 
-    (void) ngx_http_webauthn_user_script(r, ep, 0,
+    /* the script stores the challenge too, unless the user is locked */
+
+    (void) ngx_http_webauthn_user_script(r, ep, 0, "login",
                                    ngx_http_webauthn_login_options_user);
 }
 
@@ -1462,22 +1472,20 @@ ngx_http_webauthn_login_options_user(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (ngx_http_webauthn_new_challenge(r, ep, "login", &ep->user,
-                                   ngx_http_webauthn_out_challenge_reply)
-        != NGX_OK)
-    {
-        return;
-    }
-
-    /* the list is copied into the answer now: the reply is freed after */
+    /* not locked: the script has stored the challenge */
 
     ngx_http_webauthn_login_options_out(r, ep, reply->element[1]);
+
+    ngx_http_finalize_request(r, ngx_http_webauthn_send_json(r, NGX_HTTP_OK,
+                                                             &ep->answer,
+                                                             NULL));
 }
 
 
 /*
- * Writes the request options; they are sent when the store has the
- * challenge (ngx_http_webauthn_out_challenge_reply()).
+ * Writes the request options into ep->answer; for passkey-first they are
+ * sent when the store has the challenge
+ * (ngx_http_webauthn_out_challenge_reply()).
  */
 
 static void
@@ -2021,7 +2029,7 @@ ngx_http_webauthn_credentials(ngx_http_request_t *r,
         return;
     }
 
-    (void) ngx_http_webauthn_user_script(r, ep, 0,
+    (void) ngx_http_webauthn_user_script(r, ep, 0, NULL,
                                        ngx_http_webauthn_credentials_list);
 }
 
@@ -2279,10 +2287,50 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
     ngx_http_webauthn_store_pt handler)
 {
-    u_char                        *p;
+    ssize_t                        len;
     ngx_http_webauthn_args_t       a;
     ngx_http_webauthn_srv_conf_t  *wscf;
-    u_char                         value[128];
+    u_char                         value[NGX_HTTP_WEBAUTHN_CHALLENGE_REC];
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    len = ngx_http_webauthn_challenge_make(r, ep, ceremony, value);
+    if (len == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_webauthn_args_init(&a, r);
+    ngx_http_webauthn_args_lit(&a, "SET");
+
+    if (user) {
+        ngx_http_webauthn_args_user_key(&a, user, "ch:", &ep->challenge_b64);
+
+    } else {
+        ngx_http_webauthn_args_tag_key(&a, "ch:", &ep->challenge_b64);
+    }
+
+    ngx_http_webauthn_args_add(&a, value, len);
+    ngx_http_webauthn_args_lit(&a, "EX");
+    ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
+                                   + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
+
+    return ngx_http_webauthn_ep_send(&a, handler, ep,
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
+}
+
+
+/*
+ * A fresh challenge in ep and its record in value (at least
+ * NGX_HTTP_WEBAUTHN_CHALLENGE_REC bytes); returns the record's length, or,
+ * the request finalized, NGX_ERROR.
+ */
+
+static ssize_t
+ngx_http_webauthn_challenge_make(ngx_http_request_t *r,
+    ngx_http_webauthn_ep_t *ep, const char *ceremony, u_char *value)
+{
+    u_char                        *p;
+    ngx_http_webauthn_srv_conf_t  *wscf;
 
     wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
 
@@ -2308,23 +2356,7 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
         p = ngx_cpymem(p, ep->grant_digest, sizeof(ep->grant_digest));
     }
 
-    ngx_http_webauthn_args_init(&a, r);
-    ngx_http_webauthn_args_lit(&a, "SET");
-
-    if (user) {
-        ngx_http_webauthn_args_user_key(&a, user, "ch:", &ep->challenge_b64);
-
-    } else {
-        ngx_http_webauthn_args_tag_key(&a, "ch:", &ep->challenge_b64);
-    }
-
-    ngx_http_webauthn_args_add(&a, value, p - value);
-    ngx_http_webauthn_args_lit(&a, "EX");
-    ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
-                                   + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
-
-    return ngx_http_webauthn_ep_send(&a, handler, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
+    return p - value;
 }
 
 
@@ -2537,13 +2569,22 @@ ngx_http_webauthn_grant_check(ngx_http_request_t *r,
 }
 
 
+/*
+ * SCRIPT_USER for ep->user; with a ceremony, it also stores a fresh
+ * challenge for it (ep->challenge) unless the user is locked, which saves
+ * the ceremony a round trip.
+ */
+
 static ngx_int_t
 ngx_http_webauthn_user_script(ngx_http_request_t *r,
-    ngx_http_webauthn_ep_t *ep, ngx_uint_t create,
+    ngx_http_webauthn_ep_t *ep, ngx_uint_t create, const char *ceremony,
     ngx_http_webauthn_store_pt handler)
 {
-    ngx_http_webauthn_args_t  a;
-    u_char                    raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
+    ssize_t                        len;
+    ngx_http_webauthn_args_t       a;
+    ngx_http_webauthn_srv_conf_t  *wscf;
+    u_char                         raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
+    u_char                         value[NGX_HTTP_WEBAUTHN_CHALLENGE_REC];
 
     ngx_str_null(&ep->handle);
 
@@ -2558,17 +2599,41 @@ ngx_http_webauthn_user_script(ngx_http_request_t *r,
         }
     }
 
+    len = 0;
+
+    if (ceremony) {
+        len = ngx_http_webauthn_challenge_make(r, ep, ceremony, value);
+        if (len == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
     ngx_http_webauthn_args_init(&a, r);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "user", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "creds", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "lock", NULL);
     ngx_http_webauthn_args_user_key(&a, &ep->user, "grant", NULL);
+
+    if (ceremony) {
+        ngx_http_webauthn_args_user_key(&a, &ep->user, "ch:",
+                                        &ep->challenge_b64);
+    }
+
     ngx_http_webauthn_args_str(&a, &ep->handle);
     ngx_http_webauthn_args_int(&a, ngx_time());
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", NULL);
 
+    if (ceremony) {
+        wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+        ngx_http_webauthn_args_add(&a, value, len);
+        ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
+                                       + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
+    }
+
     return ngx_http_webauthn_ep_send(&a, handler, ep,
-                                     NGX_HTTP_WEBAUTHN_SCRIPT_USER, 4);
+                                     NGX_HTTP_WEBAUTHN_SCRIPT_USER,
+                                     ceremony ? 5 : 4);
 }
 
 

@@ -24,9 +24,12 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
     /*
      * SCRIPT_USER: the user's handle, made when ARGV[1] is not empty and
      * there is none yet, the user's active passkeys, how long a lockout
-     * has left, and the digest of a pending enrolment grant.
-     * KEYS: user hash, active set, lock, grant; ARGV: new handle, now,
-     * prefix of the passkey hashes.
+     * has left, and the digest of a pending enrolment grant.  With a
+     * fifth key, a challenge is stored there too (login_options) unless
+     * the user is locked: one round trip instead of two.
+     * KEYS: user hash, active set, lock, grant[, challenge]; ARGV: new
+     * handle, now, prefix of the passkey hashes[, challenge record, its
+     * ttl].
      */
     { "local h = redis.call('HGET', KEYS[1], 'handle')\n"
       "if not h and ARGV[1] ~= '' then\n"
@@ -42,8 +45,12 @@ ngx_http_webauthn_script_t  ngx_http_webauthn_scripts[] = {
       "  out[#out + 1] = {id, c[1] or '', c[2] or '', c[3] or '0',\n"
       "    c[4] or '0', c[5] or '0', c[6] or '0', c[7] or '0'}\n"
       "end\n"
-      "return {h or false, out, redis.call('TTL', KEYS[3]),\n"
-      "  redis.call('GET', KEYS[4]) or false}\n", "" },
+      "local lock = redis.call('TTL', KEYS[3])\n"
+      "if #KEYS == 5 and lock <= 0 then\n"
+      "  redis.call('SET', KEYS[5], ARGV[4], 'EX', ARGV[5])\n"
+      "end\n"
+      "return {h or false, out, lock, redis.call('GET', KEYS[4]) or false}\n",
+      "" },
 
     /*
      * SCRIPT_REG_BEGIN: consumes a registration challenge, whatever the

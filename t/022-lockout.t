@@ -764,3 +764,41 @@ POST /webauthn/login/options
 --- no_error_log
 [alert]
 [emerg]
+
+
+
+=== TEST 23: login_options stores its challenge in the same script, but not for a locked user
+--- main_config
+    load_module $TEST_NGINX_WEBAUTHN_MODULE;
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: $::UserFiles
+--- init
+wa_begin($block);
+my $name = wa_name();
+my $alice = wa_client('alice');
+$alice->register;
+my $pattern = wa_ukey('alice', 'ch:*');
+my $keys = sub { [ grep { length } split /\n/, wa_redis('--scan', '--pattern', $pattern) ] };
+::fail_login($alice) for 1 .. 3;
+is scalar @{ $keys->() }, 0, "$name - the failed logins left no challenge";
+::refused($alice->login_options, 429, 'rate_limited', 'locked');
+is scalar @{ $keys->() }, 0, "$name - locked: login_options stored no challenge";
+is wa_admin('POST', 'users/alice/unlock', $::Token)->code, 200, "$name - unlock: 200";
+my $ro = $alice->login_options;
+is $ro->code, 200, "$name - unlocked: login_options 200";
+my $k = $keys->();
+is_deeply $k, [ wa_ukey('alice', 'ch:' . $ro->json->{challenge}) ],
+    "$name - one challenge stored, under the one sent";
+my ($rec) = wa_redis('GET', $k->[0] // 'none');
+like $rec, qr/^login \d+$/, "$name - a login challenge with its expiry";
+my $ttl = wa_redis('TTL', $k->[0] // 'none');
+ok $ttl > 300 && $ttl <= 360, "$name - kept for the challenge ttl and the grace (got $ttl)";
+$alice->final({});
+--- request
+POST /webauthn/login/options
+--- error_code: 200
+--- response_body_like: "allowCredentials":\[\{
+--- no_error_log
+[alert]
+[emerg]
