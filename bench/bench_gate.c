@@ -42,7 +42,9 @@
  * loopback TCP stack included), and with -n and -P the worker's VmRSS
  * every tenth of the run ("worker rss: ... (growth N KiB)").  When
  * plain and gated ran: "gate ratio: N.NN"; when ceremony ran with -O:
- * "ceremony ratio: N.NN" (ceremonies per second / openssl verify/s).
+ * "ceremony ratio: N.NN" (ceremonies per second / openssl verify/s),
+ * each from the totals of all rounds, after an "info: ... by round:"
+ * line with the ratio of each round and their median.
  */
 
 #define _GNU_SOURCE
@@ -1298,6 +1300,42 @@ run_slice(int mode, double secs, uint64_t limit, stats_t *st)
 
 /* ---- main ---------------------------------------------------------------- */
 
+static int
+cmp_double(const void *a, const void *b)
+{
+    double  x = *(const double *) a, y = *(const double *) b;
+
+    return (x > y) - (x < y);
+}
+
+
+/* "info: NAME by round: r1 r2 ... (median M)": the totals' ratio, printed
+ * after it, is the figure; this shows how far the rounds spread. */
+static void
+report_rounds(const char *name, const double *num, const double *den, int n)
+{
+    int      i;
+    double  *r;
+
+    r = malloc(sizeof(double) * (size_t) n);
+    if (r == NULL) {
+        die("out of memory");
+    }
+
+    printf("info: %s by round:", name);
+    for (i = 0; i < n; i++) {
+        r[i] = den[i] > 0 ? num[i] / den[i] : 0;
+        printf(" %.2f", r[i]);
+    }
+
+    qsort(r, (size_t) n, sizeof(double), cmp_double);
+    printf(" (median %.2f)\n",
+           n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2);
+
+    free(r);
+}
+
+
 static void
 report(int mode, const stats_t *st)
 {
@@ -1344,6 +1382,7 @@ main(int argc, char **argv)
     int            modes[M_N], nmodes;
     char          *tok, *save, *mlist;
     double         secs, warm, slice, ossl, ossl_sum, rate[M_N];
+    double        *round_rate[M_N], *round_ossl;
     uint64_t       count;
     cpu_set_t      set;
     stats_t       *st, scratch;
@@ -1543,15 +1582,24 @@ main(int argc, char **argv)
     ossl_slice = (int) (slice + 0.5) < 1 ? 1 : (int) (slice + 0.5);
     ossl_sum = 0;
 
+    round_ossl = calloc((size_t) rounds, sizeof(double));
+    for (m = 0; m < M_N; m++) {
+        round_rate[m] = calloc((size_t) rounds, sizeof(double));
+        if (round_rate[m] == NULL || round_ossl == NULL) {
+            die("out of memory");
+        }
+    }
+
     for (i = 0; i < rounds; i++) {
         for (k = 0; k < nmodes; k++) {
             uint64_t  u0 = st[modes[k]].units;
             double    w0 = st[modes[k]].wall;
 
             run_slice(modes[k], slice, 0, &st[modes[k]]);
+            round_rate[modes[k]][i] = (double) (st[modes[k]].units - u0)
+                                      / (st[modes[k]].wall - w0);
             printf("info: round %d: %s %.1f/s\n", i + 1, mode_names[modes[k]],
-                   (double) (st[modes[k]].units - u0)
-                   / (st[modes[k]].wall - w0));
+                   round_rate[modes[k]][i]);
         }
 
         if (ossl_cpu >= 0) {
@@ -1562,6 +1610,7 @@ main(int argc, char **argv)
                     "line");
             }
             ossl_sum += ossl;
+            round_ossl[i] = ossl;
             printf("info: round %d: openssl %.1f verify/s\n", i + 1, ossl);
         }
         fflush(stdout);
@@ -1590,12 +1639,27 @@ main(int argc, char **argv)
     }
 
     if (rate[M_PLAIN] > 0 && rate[M_GATED] >= 0) {
+        report_rounds("gate ratio", round_rate[M_GATED], round_rate[M_PLAIN],
+                      rounds);
+    }
+
+    if (rate[M_CEREMONY] >= 0 && ossl > 0) {
+        report_rounds("ceremony ratio", round_rate[M_CEREMONY], round_ossl,
+                      rounds);
+    }
+
+    if (rate[M_PLAIN] > 0 && rate[M_GATED] >= 0) {
         printf("gate ratio: %.2f\n", rate[M_GATED] / rate[M_PLAIN]);
     }
 
     if (rate[M_CEREMONY] >= 0 && ossl > 0) {
         printf("ceremony ratio: %.2f\n", rate[M_CEREMONY] / ossl);
     }
+
+    for (m = 0; m < M_N; m++) {
+        free(round_rate[m]);
+    }
+    free(round_ossl);
 
     return 0;
 }
