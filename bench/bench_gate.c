@@ -43,8 +43,8 @@
  * every tenth of the run ("worker rss: ... (growth N KiB)").  When
  * plain and gated ran: "gate ratio: N.NN"; when ceremony ran with -O:
  * "ceremony ratio: N.NN" (ceremonies per second / openssl verify/s),
- * each from the totals of all rounds, after an "info: ... by round:"
- * line with the ratio of each round and their median.
+ * each from the totals of all rounds, just after an "info: ... by
+ * round:" line with the ratio of each round and their median.
  */
 
 #define _GNU_SOURCE
@@ -1309,10 +1309,12 @@ cmp_double(const void *a, const void *b)
 }
 
 
-/* "info: NAME by round: r1 r2 ... (median M)": the totals' ratio, printed
- * after it, is the figure; this shows how far the rounds spread. */
+/* "info: NAME by round: r1 r2 ... (median M)", then "NAME: N.NN", the
+ * ratio of the totals: that is the figure; the first line shows how far
+ * the rounds spread. */
 static void
-report_rounds(const char *name, const double *num, const double *den, int n)
+report_ratio(const char *name, double total, const double *num,
+    const double *den, int n)
 {
     int      i;
     double  *r;
@@ -1331,6 +1333,7 @@ report_rounds(const char *name, const double *num, const double *den, int n)
     qsort(r, (size_t) n, sizeof(double), cmp_double);
     printf(" (median %.2f)\n",
            n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2);
+    printf("%s: %.2f\n", name, total);
 
     free(r);
 }
@@ -1583,9 +1586,13 @@ main(int argc, char **argv)
     ossl_sum = 0;
 
     round_ossl = calloc((size_t) rounds, sizeof(double));
+    if (round_ossl == NULL) {
+        die("out of memory");
+    }
+
     for (m = 0; m < M_N; m++) {
         round_rate[m] = calloc((size_t) rounds, sizeof(double));
-        if (round_rate[m] == NULL || round_ossl == NULL) {
+        if (round_rate[m] == NULL) {
             die("out of memory");
         }
     }
@@ -1639,21 +1646,13 @@ main(int argc, char **argv)
     }
 
     if (rate[M_PLAIN] > 0 && rate[M_GATED] >= 0) {
-        report_rounds("gate ratio", round_rate[M_GATED], round_rate[M_PLAIN],
-                      rounds);
+        report_ratio("gate ratio", rate[M_GATED] / rate[M_PLAIN],
+                     round_rate[M_GATED], round_rate[M_PLAIN], rounds);
     }
 
     if (rate[M_CEREMONY] >= 0 && ossl > 0) {
-        report_rounds("ceremony ratio", round_rate[M_CEREMONY], round_ossl,
-                      rounds);
-    }
-
-    if (rate[M_PLAIN] > 0 && rate[M_GATED] >= 0) {
-        printf("gate ratio: %.2f\n", rate[M_GATED] / rate[M_PLAIN]);
-    }
-
-    if (rate[M_CEREMONY] >= 0 && ossl > 0) {
-        printf("ceremony ratio: %.2f\n", rate[M_CEREMONY] / ossl);
+        report_ratio("ceremony ratio", rate[M_CEREMONY] / ossl,
+                     round_rate[M_CEREMONY], round_ossl, rounds);
     }
 
     for (m = 0; m < M_N; m++) {

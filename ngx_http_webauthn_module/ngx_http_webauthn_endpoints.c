@@ -186,6 +186,7 @@ static ngx_int_t ngx_http_webauthn_ep_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, wa_buf_t *client_data_json);
 static ssize_t ngx_http_webauthn_challenge_make(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, u_char *value);
+static time_t ngx_http_webauthn_challenge_keep(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
     ngx_http_webauthn_store_pt handler);
@@ -2287,12 +2288,9 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, const char *ceremony, ngx_str_t *user,
     ngx_http_webauthn_store_pt handler)
 {
-    ssize_t                        len;
-    ngx_http_webauthn_args_t       a;
-    ngx_http_webauthn_srv_conf_t  *wscf;
-    u_char                         value[NGX_HTTP_WEBAUTHN_CHALLENGE_REC];
-
-    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+    ssize_t                    len;
+    ngx_http_webauthn_args_t   a;
+    u_char                     value[NGX_HTTP_WEBAUTHN_CHALLENGE_REC];
 
     len = ngx_http_webauthn_challenge_make(r, ep, ceremony, value);
     if (len == NGX_ERROR) {
@@ -2311,8 +2309,7 @@ ngx_http_webauthn_new_challenge(ngx_http_request_t *r,
 
     ngx_http_webauthn_args_add(&a, value, len);
     ngx_http_webauthn_args_lit(&a, "EX");
-    ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
-                                   + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
+    ngx_http_webauthn_args_int(&a, ngx_http_webauthn_challenge_keep(r));
 
     return ngx_http_webauthn_ep_send(&a, handler, ep,
                                      NGX_HTTP_WEBAUTHN_SCRIPT_NONE, 0);
@@ -2357,6 +2354,19 @@ ngx_http_webauthn_challenge_make(ngx_http_request_t *r,
     }
 
     return p - value;
+}
+
+
+/* how long the store keeps a challenge record: its ttl and the grace */
+
+static time_t
+ngx_http_webauthn_challenge_keep(ngx_http_request_t *r)
+{
+    ngx_http_webauthn_srv_conf_t  *wscf;
+
+    wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
+
+    return wscf->challenge_ttl + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE;
 }
 
 
@@ -2580,11 +2590,10 @@ ngx_http_webauthn_user_script(ngx_http_request_t *r,
     ngx_http_webauthn_ep_t *ep, ngx_uint_t create, const char *ceremony,
     ngx_http_webauthn_store_pt handler)
 {
-    ssize_t                        len;
-    ngx_http_webauthn_args_t       a;
-    ngx_http_webauthn_srv_conf_t  *wscf;
-    u_char                         raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
-    u_char                         value[NGX_HTTP_WEBAUTHN_CHALLENGE_REC];
+    ssize_t                    len;
+    ngx_http_webauthn_args_t   a;
+    u_char                     raw[NGX_HTTP_WEBAUTHN_HANDLE_LEN];
+    u_char                     value[NGX_HTTP_WEBAUTHN_CHALLENGE_REC];
 
     ngx_str_null(&ep->handle);
 
@@ -2624,11 +2633,8 @@ ngx_http_webauthn_user_script(ngx_http_request_t *r,
     ngx_http_webauthn_args_user_key(&a, &ep->user, "cred:", NULL);
 
     if (ceremony) {
-        wscf = ngx_http_get_module_srv_conf(r, ngx_http_webauthn_module);
-
         ngx_http_webauthn_args_add(&a, value, len);
-        ngx_http_webauthn_args_int(&a, wscf->challenge_ttl
-                                       + NGX_HTTP_WEBAUTHN_CHALLENGE_GRACE);
+        ngx_http_webauthn_args_int(&a, ngx_http_webauthn_challenge_keep(r));
     }
 
     return ngx_http_webauthn_ep_send(&a, handler, ep,
